@@ -1,0 +1,23 @@
+//! # profile-cache
+//!
+//! An offline copy of SAP Concur travel profiles for phones and desktops.
+//!
+//! The crate is layered (each module only uses those below it):
+//!
+//! * [`model`]: plain data types for profiles, summaries, loyalty updates, notifications;
+//! * [`xml`]: tolerant parsing and schema-ordered writing of Concur's XML documents;
+//! * [`store`]: the local SQLite store (migrations, lookups, search);
+//! * `sandbox` (feature `sandbox`): a local fake of the Concur API and its test data.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod model;
+pub mod store;
+pub mod xml;
+
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+
+pub use error::{Error, Result};
+
+uniffi::setup_scaffolding!();

@@ -33,7 +33,10 @@ fn every_section_of_a_full_profile_is_read() {
     assert_eq!(g.e_receipt_opt_in, Some(true));
     assert_eq!(g.has_open_booking, Some(false));
     assert_eq!(g.search_id, s("SOUZA/ANA"), "SearchID spelling");
-    assert_eq!(g.uuid.as_deref(), Some("8f2c6a1e-5b7d-4c1a-9e0f-3d2b1a0c9e8d"));
+    assert_eq!(
+        g.uuid.as_deref(),
+        Some("8f2c6a1e-5b7d-4c1a-9e0f-3d2b1a0c9e8d")
+    );
 
     let ec = p.emergency_contact.as_ref().unwrap();
     assert_eq!(ec.phones.len(), 2);
@@ -75,7 +78,10 @@ fn every_section_of_a_full_profile_is_read() {
     assert_eq!(lh.vendor_code, s("LH"));
     assert_eq!(lh.point_total, Some(Total::Number(120500)));
     assert_eq!(lh.is_senator, Some(true));
-    assert_eq!(air.memberships[1].point_total, Some(Total::Text("1,200".into())));
+    assert_eq!(
+        air.memberships[1].point_total,
+        Some(Total::Text("1,200".into()))
+    );
     let seat = air.seat.as_ref().unwrap();
     assert_eq!(seat.inter_row_position, Some(InterRowPosition::Window));
     assert_eq!(seat.section_position, Some(SectionPosition::Forward));
@@ -127,11 +133,29 @@ fn full_profile_round_trips_and_is_written_in_schema_order() {
     assert_eq!(parse_profile(xml.as_bytes()).unwrap(), p);
     // Sections in the schema's sequence.
     let order = [
-        "<General>", "<EmergencyContact>", "<Telephones>", "<Addresses>", "<NationalIDs>",
-        "<DriversLicenses>", "<HasNoPassport>", "<Passports>", "<Visas>", "<EmailAddresses>",
-        "<RatePreferences>", "<DiscountCodes>", "<Air>", "<Rail>", "<Car>", "<Hotel>",
-        "<CustomFields>", "<Roles>", "<Sponsors>", "<TSAInfo>", "<UnusedTickets>",
-        "<SouthwestUnusedTickets>", "<AdvantageMemberships>",
+        "<General>",
+        "<EmergencyContact>",
+        "<Telephones>",
+        "<Addresses>",
+        "<NationalIDs>",
+        "<DriversLicenses>",
+        "<HasNoPassport>",
+        "<Passports>",
+        "<Visas>",
+        "<EmailAddresses>",
+        "<RatePreferences>",
+        "<DiscountCodes>",
+        "<Air>",
+        "<Rail>",
+        "<Car>",
+        "<Hotel>",
+        "<CustomFields>",
+        "<Roles>",
+        "<Sponsors>",
+        "<TSAInfo>",
+        "<UnusedTickets>",
+        "<SouthwestUnusedTickets>",
+        "<AdvantageMemberships>",
     ];
     let positions: Vec<usize> = order.iter().map(|t| xml.find(t).expect(t)).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
@@ -145,18 +169,32 @@ fn full_profile_round_trips_and_is_written_in_schema_order() {
 #[test]
 fn quirks_of_the_real_api_are_tolerated() {
     let p = parse_profile(QUIRKS).unwrap();
-    assert_eq!(p.status, Some(ProfileStatus::Inactive), "attribute name in lower case");
+    assert_eq!(
+        p.status,
+        Some(ProfileStatus::Inactive),
+        "attribute name in lower case"
+    );
     let g = p.general.as_ref().unwrap();
     assert_eq!(g.first_name, s("Björn"), "prefixed, lower-case element");
     assert_eq!(g.last_name, s("Ångström"), "upper-case element");
     assert_eq!(g.search_id, s("ANGSTROM/B"));
     assert_eq!(g.e_receipt_opt_in, Some(true), "TRUE");
     assert_eq!(g.has_open_booking, None, "whitespace-only is None");
-    assert_eq!(g.account_termination_date, None, "unparseable date is not a value");
+    assert_eq!(
+        g.account_termination_date, None,
+        "unparseable date is not a value"
+    );
 
     assert_eq!(p.telephones.len(), 2);
-    assert_eq!(p.telephones[0].kind, Some(TelephoneType::Unrecognized("Satellite".into())));
-    assert_eq!(p.telephones[1].kind, Some(TelephoneType::Home), "value in any case");
+    assert_eq!(
+        p.telephones[0].kind,
+        Some(TelephoneType::Unrecognized("Satellite".into()))
+    );
+    assert_eq!(
+        p.telephones[1].kind,
+        Some(TelephoneType::Home),
+        "value in any case"
+    );
     let air = p.air.as_ref().unwrap();
     assert_eq!(air.meal_code, s("KSML"), "Meals/MealCode");
     let seat = air.seat.as_ref().unwrap();
@@ -166,7 +204,11 @@ fn quirks_of_the_real_api_are_tolerated() {
         Some(SectionPosition::Unrecognized("Upstairs".into()))
     );
     let hotel = p.hotel.as_ref().unwrap();
-    assert_eq!(hotel.smoking, Some(SmokingPreference::Smoking), "SmokingCode");
+    assert_eq!(
+        hotel.smoking,
+        Some(SmokingPreference::Smoking),
+        "SmokingCode"
+    );
     assert_eq!(hotel.prefer_restaurant, Some(false), "PreferRestaraunt");
     assert_eq!(hotel.prefer_pool, Some(true), "preferPool");
     assert_eq!(p.custom_fields[0].name, s("Legacy"), "v1 Name child");
@@ -182,19 +224,42 @@ fn unknown_content_is_kept_in_place_and_survives_round_trips() {
         .unknown
         .iter()
         .filter_map(|u| match &u.content {
-            UnknownContent::Element { xml } => Some((u.path.as_str(), u.after.as_deref(), xml.as_str())),
+            UnknownContent::Element { xml } => {
+                Some((u.path.as_str(), u.after.as_deref(), xml.as_str()))
+            }
             _ => None,
         })
         .collect();
-    assert!(elements.contains(&("General", Some("SearchId"), "<AccountTerminationDate>soon</AccountTerminationDate>")) || elements.iter().any(|e| e.2.contains("soon")), "{elements:?}");
-    assert!(elements.iter().any(|e| e.0 == "General" && e.2 == "<FavouriteColour>green</FavouriteColour>"));
-    assert!(elements.iter().any(|e| e.0 == "" && e.1 == Some("General") && e.2.starts_with("<Wellness>")));
-    assert!(elements.iter().any(|e| e.0 == "Telephones" && e.1 == Some("Telephone") && e.2 == "<Pigeon>coo</Pigeon>"));
+    assert!(
+        elements.contains(&(
+            "General",
+            Some("SearchId"),
+            "<AccountTerminationDate>soon</AccountTerminationDate>"
+        )) || elements.iter().any(|e| e.2.contains("soon")),
+        "{elements:?}"
+    );
+    assert!(
+        elements
+            .iter()
+            .any(|e| e.0 == "General" && e.2 == "<FavouriteColour>green</FavouriteColour>")
+    );
+    assert!(
+        elements
+            .iter()
+            .any(|e| e.0.is_empty() && e.1 == Some("General") && e.2.starts_with("<Wellness>"))
+    );
+    assert!(
+        elements.iter().any(|e| e.0 == "Telephones"
+            && e.1 == Some("Telephone")
+            && e.2 == "<Pigeon>coo</Pigeon>")
+    );
     let attrs: Vec<(&str, &str, &str)> = p
         .unknown
         .iter()
         .filter_map(|u| match &u.content {
-            UnknownContent::Attribute { name, value } => Some((u.path.as_str(), name.as_str(), value.as_str())),
+            UnknownContent::Attribute { name, value } => {
+                Some((u.path.as_str(), name.as_str(), value.as_str()))
+            }
             _ => None,
         })
         .collect();
@@ -226,7 +291,10 @@ fn unknown_elements_inside_lists_keep_their_item() {
     assert_eq!(p.unknown[0].path, "Air/AirMemberships/AirMembership[2]");
     assert_eq!(p.unknown[0].after.as_deref(), Some("VendorCode"));
     let out = write_profile(&p);
-    assert!(out.contains("<VendorCode>UA</VendorCode><Alliance>Star</Alliance>"), "{out}");
+    assert!(
+        out.contains("<VendorCode>UA</VendorCode><Alliance>Star</Alliance>"),
+        "{out}"
+    );
     assert_eq!(parse_profile(out.as_bytes()).unwrap(), p);
 }
 
@@ -237,7 +305,10 @@ fn an_element_holding_only_unknown_content_is_kept() {
     assert_eq!(p.rail, Some(Rail::default()));
     let out = write_profile(&p);
     assert!(out.contains("<Rail><Pets>cat</Pets></Rail>"), "{out}");
-    assert!(out.contains("<Passports><Note>x</Note></Passports>"), "{out}");
+    assert!(
+        out.contains("<Passports><Note>x</Note></Passports>"),
+        "{out}"
+    );
     assert_eq!(parse_profile(out.as_bytes()).unwrap(), p);
 }
 
@@ -270,18 +341,34 @@ fn summary_pages_parse_and_write() {
     assert_eq!(paging.total_pages, Some(3));
     assert_eq!(paging.total_items, Some(412));
     assert_eq!(paging.previous_page_url, None);
-    assert!(paging.next_page_url.unwrap().ends_with("Page=2&ItemsPerPage=200&LastModifiedDate=1900-01-01T00:00:00"));
+    assert!(
+        paging
+            .next_page_url
+            .unwrap()
+            .ends_with("Page=2&ItemsPerPage=200&LastModifiedDate=1900-01-01T00:00:00")
+    );
     assert_eq!(page.summaries.len(), 2);
-    assert_eq!(page.summaries[1].xml_profile_sync_id, s("B-1"), "XMLProfileSyncID");
+    assert_eq!(
+        page.summaries[1].xml_profile_sync_id,
+        s("B-1"),
+        "XMLProfileSyncID"
+    );
     assert_eq!(
         page.summaries[0].last_modified.unwrap().to_string(),
         "2026-11-30 17:04:11 UTC"
     );
-    assert_eq!(page.summaries[1].last_modified.unwrap().timestamp_subsec_millis(), 250);
+    assert_eq!(
+        page.summaries[1]
+            .last_modified
+            .unwrap()
+            .timestamp_subsec_millis(),
+        250
+    );
     let out = write_summary_page(&page);
     assert_eq!(parse_summary_page(out.as_bytes()).unwrap(), page);
 
-    let empty = parse_summary_page(b"<ConnectResponse><Metadata/><Data /></ConnectResponse>").unwrap();
+    let empty =
+        parse_summary_page(b"<ConnectResponse><Metadata/><Data /></ConnectResponse>").unwrap();
     assert!(empty.summaries.is_empty());
     assert_eq!(empty.paging, None);
 }
@@ -318,27 +405,45 @@ fn loyalty_update_is_written_exactly_as_documented() {
 
 #[test]
 fn loyalty_responses_notifications_messages_and_errors() {
-    let ok = parse_loyalty_response(b"<LoyaltyMembershipResponse><Status>OK</Status></LoyaltyMembershipResponse>").unwrap();
+    let ok = parse_loyalty_response(
+        b"<LoyaltyMembershipResponse><Status>OK</Status></LoyaltyMembershipResponse>",
+    )
+    .unwrap();
     assert_eq!(ok.status, LoyaltyStatus::Ok);
     let err = parse_loyalty_response(b"<LoyaltyMembershipResponse><Status>ERROR</Status><ErrorDescription>Not your program</ErrorDescription></LoyaltyMembershipResponse>").unwrap();
     assert_eq!(err.status, LoyaltyStatus::Error);
     assert_eq!(err.error_description, s("Not your program"));
-    assert_eq!(parse_loyalty_response(write_loyalty_response(&err).as_bytes()).unwrap(), err);
+    assert_eq!(
+        parse_loyalty_response(write_loyalty_response(&err).as_bytes()).unwrap(),
+        err
+    );
     let missing = parse_loyalty_response(b"<LoyaltyMembershipResponse/>").unwrap_err();
-    assert_eq!(missing.kind, XmlErrorKind::MissingElement { name: "Status" });
+    assert_eq!(
+        missing.kind,
+        XmlErrorKind::MissingElement { name: "Status" }
+    );
 
     let n = parse_notification(br#"<Notification><ObjectType>ITINERARY</ObjectType><ObjectURI>https://us.api.concursolutions.com/api/travel/trip/v1.1/Kq3xT9</ObjectURI><EventDateTime>2026-11-30T17:04:11</EventDateTime><EventType>CREATE</EventType><Context /><TripId>Kq3xT9</TripId></Notification>"#).unwrap();
     assert_eq!(n.event_type, Some(NotificationEventType::Create));
     assert_eq!(n.trip_id, s("Kq3xT9"));
     assert_eq!(n.context, None);
-    assert_eq!(parse_notification(write_notification(&n).as_bytes()).unwrap(), n);
+    assert_eq!(
+        parse_notification(write_notification(&n).as_bytes()).unwrap(),
+        n
+    );
 
     let one = parse_response_messages(b"<TravelProfileResponseMessage><Code>S001</Code><Message>Success</Message><Field>General/CountryCode</Field></TravelProfileResponseMessage>").unwrap();
     assert_eq!(one.len(), 1);
     assert!(one[0].is_success());
     assert_eq!(one[0].field, s("General/CountryCode"));
     let wrapped = parse_response_messages(b"<Error><Message><TravelProfileResponseMessage><Code>W010</Code><Message>Invalid vendor code</Message></TravelProfileResponseMessage><TravelProfileResponseMessage><Code>E002</Code></TravelProfileResponseMessage></Message><Server-Time/><Id/></Error>").unwrap();
-    assert_eq!(wrapped.iter().map(|m| m.code.clone().unwrap()).collect::<Vec<_>>(), ["W010", "E002"]);
+    assert_eq!(
+        wrapped
+            .iter()
+            .map(|m| m.code.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["W010", "E002"]
+    );
     assert!(!wrapped[0].is_success());
     let direct = parse_response_messages(b"<Error><TravelProfileResponseMessage><Code>E001</Code></TravelProfileResponseMessage></Error>").unwrap();
     assert_eq!(direct[0].code, s("E001"));
@@ -362,7 +467,8 @@ fn malformed_documents_give_typed_errors() {
         v.resize(MAX_DOCUMENT_BYTES + 10, b'x');
         v
     };
-    let cases: Vec<(&str, Vec<u8>, fn(&XmlErrorKind) -> bool)> = vec![
+    type Case = (&'static str, Vec<u8>, fn(&XmlErrorKind) -> bool);
+    let cases: Vec<Case> = vec![
         ("empty", b"".to_vec(), |k| *k == XmlErrorKind::NoRootElement),
         ("whitespace", b"  \n ".to_vec(), |k| *k == XmlErrorKind::NoRootElement),
         ("truncated", FULL[..FULL.len() / 2].to_vec(), |k| matches!(k, XmlErrorKind::UnclosedElement | XmlErrorKind::Syntax(_))),
@@ -391,13 +497,17 @@ fn malformed_documents_give_typed_errors() {
         assert!(expected(&err.kind), "{name}: got {:?}", err.kind);
         assert!(err.line >= 1 && err.column >= 1, "{name}");
         let text = err.to_string();
-        assert!(!text.contains("SECRET") && !text.contains("lol") && !text.contains('\u{fffd}'), "{name}: {text}");
+        assert!(
+            !text.contains("SECRET") && !text.contains("lol") && !text.contains('\u{fffd}'),
+            "{name}: {text}"
+        );
     }
 }
 
 #[test]
 fn error_positions_point_at_the_problem() {
-    let err = parse_profile(b"<ProfileResponse>\n  <General>\n    <FirstName>A</LastName>\n").unwrap_err();
+    let err = parse_profile(b"<ProfileResponse>\n  <General>\n    <FirstName>A</LastName>\n")
+        .unwrap_err();
     assert_eq!(err.kind, XmlErrorKind::MismatchedEndTag);
     assert_eq!(err.line, 3);
     assert!(err.column > 5, "{err:?}");
@@ -433,7 +543,8 @@ fn mutated_documents_never_panic() {
             }
             match parse_profile(&m) {
                 Ok(p) => {
-                    let again = parse_profile(write_profile(&p).as_bytes()).expect("written XML parses");
+                    let again =
+                        parse_profile(write_profile(&p).as_bytes()).expect("written XML parses");
                     assert_eq!(again, p);
                 }
                 Err(e) => assert!(!e.to_string().contains("SECRET")),

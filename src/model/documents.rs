@@ -126,7 +126,9 @@ pub struct ResponseMessage {
 impl ResponseMessage {
     /// Whether the code says success (`S…`).
     pub fn is_success(&self) -> bool {
-        self.code.as_deref().is_some_and(|c| c.starts_with(['S', 's']))
+        self.code
+            .as_deref()
+            .is_some_and(|c| c.starts_with(['S', 's']))
     }
 }
 

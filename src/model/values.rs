@@ -303,10 +303,14 @@ mod tests {
 
     #[test]
     fn enums_and_totals_serialize_as_wire_values() {
-        let json = serde_json::to_string(&(CarType::Suv, Total::Number(5), Total::Text("x".into())))
-            .unwrap();
+        let json =
+            serde_json::to_string(&(CarType::Suv, Total::Number(5), Total::Text("x".into())))
+                .unwrap();
         assert_eq!(json, r#"["SUV",5,"x"]"#);
         let back: (CarType, Total, Total) = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, (CarType::Suv, Total::Number(5), Total::Text("x".into())));
+        assert_eq!(
+            back,
+            (CarType::Suv, Total::Number(5), Total::Text("x".into()))
+        );
     }
 }

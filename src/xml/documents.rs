@@ -176,9 +176,11 @@ pub fn write_loyalty_update(update: &LoyaltyUpdate) -> String {
 /// Parses a `LoyaltyMembershipResponse`. A response without `Status` is an error.
 pub fn parse_loyalty_response(input: &[u8]) -> Result<LoyaltyResponse, XmlError> {
     let doc: LoyaltyResponseDoc = parse_as(input, "LoyaltyMembershipResponse")?;
-    let status = doc.status.ok_or(XmlError::at_start(XmlErrorKind::MissingElement {
-        name: "Status",
-    }))?;
+    let status = doc
+        .status
+        .ok_or(XmlError::at_start(XmlErrorKind::MissingElement {
+            name: "Status",
+        }))?;
     Ok(LoyaltyResponse {
         status,
         error_description: doc.error_description,

@@ -316,7 +316,9 @@ pub fn write_profile(profile: &Profile) -> String {
 
 /// [`write_profile`], indented the way the real API sends documents.
 pub fn write_profile_pretty(profile: &Profile) -> String {
-    XmlOut::new(&profile.unknown, 12 * 1024)
-        .pretty()
-        .document("ProfileResponse", ROOT_NAMESPACES, profile)
+    XmlOut::new(&profile.unknown, 12 * 1024).pretty().document(
+        "ProfileResponse",
+        ROOT_NAMESPACES,
+        profile,
+    )
 }

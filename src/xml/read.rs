@@ -168,12 +168,14 @@ impl<'d, 'a> Reader<'d, 'a> {
 
     /// A v2 attribute, or else the v1 child element of the same name.
     pub fn attr_or_leaf<T: Leaf>(&mut self, node: u32, names: &[&'static str]) -> Option<T> {
-        self.attr(node, names).or_else(|| self.unanchored_leaf(node, names))
+        self.attr(node, names)
+            .or_else(|| self.unanchored_leaf(node, names))
     }
 
     /// The element's text, or else the v1 child element `names[0]`.
     pub fn text_or_leaf<T: Leaf>(&mut self, node: u32, names: &[&'static str]) -> Option<T> {
-        self.text(node, names).or_else(|| self.unanchored_leaf(node, names))
+        self.text(node, names)
+            .or_else(|| self.unanchored_leaf(node, names))
     }
 
     /// A child's text that is written back as something else (an attribute or text), so

@@ -1,0 +1,204 @@
+//! Core benchmark: XML parse throughput, parse+store throughput into a file database,
+//! get-by-login and search latency at N stored profiles, and the database size.
+//!
+//! Run: `cargo bench --features sandbox --bench core` (N defaults to 100,000;
+//! `PROFILES=20000 cargo bench …` for a quicker run). Prints figures; asserts nothing.
+
+use chrono::Utc;
+use profile_cache::model::Profile;
+use profile_cache::sandbox::generate;
+use profile_cache::store::{NewProfile, Store};
+use profile_cache::xml::parse_profile;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const SEED: u64 = 42;
+const BATCH: usize = 500;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn main() {
+    let n: u64 = std::env::var("PROFILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    println!("core benchmark: {n} generated profiles (seed {SEED})");
+
+    let t = Instant::now();
+    let docs: Vec<String> = (0..n)
+        .map(|i| {
+            let (p, q) = generate::profile(SEED, i);
+            generate::render(&p, q)
+        })
+        .collect();
+    let bytes: usize = docs.iter().map(|d| d.len()).sum();
+    let sizes = {
+        let mut s: Vec<usize> = docs.iter().map(|d| d.len()).collect();
+        s.sort_unstable();
+        s
+    };
+    println!(
+        "  generated in {:.1} s; XML size: mean {} B, p10 {} B, p90 {} B, max {} B",
+        t.elapsed().as_secs_f64(),
+        bytes / n as usize,
+        sizes[sizes.len() / 10],
+        sizes[sizes.len() * 9 / 10],
+        sizes[sizes.len() - 1]
+    );
+
+    // 1. Parse throughput, one thread.
+    let t = Instant::now();
+    let mut sections = 0usize;
+    for d in &docs {
+        let p = parse_profile(d.as_bytes()).expect("generated profile parses");
+        sections += p.telephones.len();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "parse (1 thread):        {:>9.0} profiles/s  {:>6.1} MB/s   ({sections} phones)",
+        n as f64 / secs,
+        bytes as f64 / secs / 1e6
+    );
+
+    // 2. Parse + store into a file database: a parser thread feeds the writer in batches
+    //    of 500 (one transaction each), as the sync engine does.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bench.db");
+    let store = Store::open(&path).expect("open store");
+    let t = Instant::now();
+    let (tx, rx) = mpsc::sync_channel::<Vec<(usize, Profile)>>(4);
+    let stored = std::thread::scope(|scope| {
+        let docs = &docs;
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for (i, d) in docs.iter().enumerate() {
+                batch.push((i, parse_profile(d.as_bytes()).expect("parses")));
+                if batch.len() == BATCH {
+                    tx.send(std::mem::take(&mut batch)).expect("writer alive");
+                }
+            }
+            if !batch.is_empty() {
+                tx.send(batch).expect("writer alive");
+            }
+        });
+        let now = Utc::now();
+        let mut stored = 0;
+        for batch in rx {
+            let items: Vec<NewProfile<'_>> = batch
+                .iter()
+                .map(|(i, p)| NewProfile {
+                    login: p.login_id.as_deref().expect("login"),
+                    sync_id: None,
+                    status: p.status.as_ref(),
+                    server_modified: Some(now),
+                    fetched_at: now,
+                    xml: &docs[*i],
+                    profile: p,
+                })
+                .collect();
+            stored += store.upsert_profiles(&items).expect("upsert");
+        }
+        stored
+    });
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "parse+store (file db):   {:>9.0} profiles/s  ({stored} stored in {secs:.1} s; target >= 20000)",
+        n as f64 / secs
+    );
+
+    // 3. Get by login at n stored profiles.
+    let mut rng = generate::Rng::new(7, 7);
+    let mut lat = Vec::with_capacity(20_000);
+    for _ in 0..20_000 {
+        let login = generate::login_for(rng.below(n));
+        let t = Instant::now();
+        let p = store.get_by_login(&login).expect("get").expect("present");
+        lat.push(t.elapsed());
+        assert_eq!(p.login, login);
+    }
+    lat.sort_unstable();
+    println!(
+        "get_by_login (parsed):   p50 {:>7.1} µs  p99 {:>7.1} µs  (target p99 < 100 µs)",
+        us(percentile(&lat, 0.5)),
+        us(percentile(&lat, 0.99))
+    );
+    let mut lat = Vec::with_capacity(20_000);
+    for _ in 0..20_000 {
+        let login = generate::login_for(rng.below(n));
+        let t = Instant::now();
+        let x = store.get_xml(&login).expect("get").expect("present");
+        lat.push(t.elapsed());
+        assert!(!x.is_empty());
+    }
+    lat.sort_unstable();
+    println!(
+        "get_xml (raw document):  p50 {:>7.1} µs  p99 {:>7.1} µs",
+        us(percentile(&lat, 0.5)),
+        us(percentile(&lat, 0.99))
+    );
+
+    // 4. Search: what agents type — 2 to 5 letters of a name, a login prefix, an
+    //    employee id, two words.
+    let mut queries = Vec::new();
+    for _ in 0..2_000 {
+        let (p, _) = generate::profile(SEED, rng.below(n));
+        let g = p.general.expect("general");
+        let first = g.first_name.unwrap_or_default();
+        let last = g.last_name.unwrap_or_default();
+        let take = |s: &str, k: usize| s.chars().take(k).collect::<String>();
+        let q = match rng.below(5) {
+            0 => take(&last, 2 + rng.below(4) as usize),
+            1 => take(&first, 2 + rng.below(4) as usize),
+            2 => format!("{} {}", take(&first, 3), take(&last, 2)),
+            3 => p
+                .login_id
+                .as_deref()
+                .unwrap_or("")
+                .split('@')
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+            _ => g.company_employee_id.unwrap_or_default(),
+        };
+        queries.push(q);
+    }
+    let mut lat = Vec::with_capacity(queries.len());
+    let mut hits = 0usize;
+    for q in &queries {
+        let t = Instant::now();
+        let r = store.search(q, 20).expect("search");
+        lat.push(t.elapsed());
+        hits += r.len();
+    }
+    lat.sort_unstable();
+    println!(
+        "search (limit 20):       p50 {:>7.1} µs  p99 {:>7.1} µs  max {:>7.1} µs  (target p99 < 5 ms; {:.1} hits/query)",
+        us(percentile(&lat, 0.5)),
+        us(percentile(&lat, 0.99)),
+        us(lat[lat.len() - 1]),
+        hits as f64 / queries.len() as f64
+    );
+
+    let counts = store.counts().expect("counts");
+    let size: u64 = ["", "-wal"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "database: {} profiles ({} active, {} inactive), {:.1} MB on disk ({:.0} B/profile; XML {:.1} MB)",
+        counts.profiles,
+        counts.active,
+        counts.inactive,
+        size as f64 / 1e6,
+        size as f64 / n as f64,
+        bytes as f64 / 1e6
+    );
+}

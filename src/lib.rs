@@ -7,17 +7,26 @@
 //! * [`model`]: plain data types for profiles, summaries, loyalty updates, notifications;
 //! * [`xml`]: tolerant parsing and schema-ordered writing of Concur's XML documents;
 //! * [`store`]: the local SQLite store (migrations, lookups, search);
+//! * [`client`]: the HTTP client (auth, retries); [`sync`]: the pull engine;
+//! * [`ProfileCache`]: the facade apps use.
 //! * `sandbox` (feature `sandbox`): a local fake of the Concur API and its test data.
 #![warn(missing_docs)]
 
+mod cache;
+pub mod cancel;
+pub mod client;
+pub mod config;
 pub mod error;
 pub mod model;
 pub mod store;
+pub mod sync;
 pub mod xml;
 
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
+pub use cache::{ProfileCache, SyncStatus};
+pub use config::{CacheConfig, HttpPolicy};
 pub use error::{Error, Result};
 
 uniffi::setup_scaffolding!();

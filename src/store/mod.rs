@@ -23,6 +23,7 @@ mod profiles;
 mod rank;
 mod search;
 mod summaries;
+mod sync_state;
 
 pub use migrate::SCHEMA_VERSION;
 #[doc(hidden)]
@@ -30,6 +31,7 @@ pub use migrate::{MIGRATIONS, Migration, migrate_to};
 pub use profiles::{NewProfile, StoredProfile};
 pub use search::SearchHit;
 pub use summaries::{Counts, StoredSummary, SummaryFilter, SummaryUpsert};
+pub use sync_state::{DueProfile, PageRecord};
 
 use crate::Result;
 use crate::error::StoreError;

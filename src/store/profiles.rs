@@ -91,8 +91,10 @@ impl Store {
             for p in profiles {
                 rows.push(upsert_row(tx, p)?);
             }
+            let mut cleared = tx.prepare_cached("DELETE FROM fetch_failures WHERE login = ?1")?;
             for p in profiles {
                 summaries::refresh_stale(tx, p.login)?;
+                cleared.execute([p.login])?;
             }
             for (p, (id, existed)) in profiles.iter().zip(rows) {
                 if existed {

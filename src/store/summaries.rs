@@ -59,7 +59,7 @@ pub struct SummaryFilter {
 }
 
 /// How many rows the store holds, for status screens.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     /// Stored profiles.
     pub profiles: u64,
@@ -90,6 +90,28 @@ impl Store {
     /// Summaries matching `filter`, ordered by last-modified time (unknown first), then login.
     pub fn list_summaries(&self, filter: &SummaryFilter) -> Result<Vec<StoredSummary>> {
         self.read(|conn| list(conn, filter))
+    }
+
+    /// The stored summary of one login (compared without regard to ASCII case).
+    pub fn summary(&self, login: &str) -> Result<Option<StoredSummary>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT login, sync_id, status, last_modified, seen_at, stale FROM summaries
+                 WHERE login = ?1",
+            )?;
+            let mut rows = stmt.query([login])?;
+            match rows.next()? {
+                Some(r) => Ok(Some(StoredSummary {
+                    login: r.get(0)?,
+                    sync_id: r.get(1)?,
+                    status: status_from_sql(r.get(2)?),
+                    last_modified: from_ms_opt(r.get(3)?)?,
+                    seen_at: from_ms(r.get(4)?)?,
+                    stale: r.get(5)?,
+                })),
+                None => Ok(None),
+            }
+        })
     }
 
     /// Up to `limit` logins whose profile must be (re)fetched: no stored profile, or a

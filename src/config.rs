@@ -1,0 +1,80 @@
+//! [`CacheConfig`]: where the cache lives, which server it talks to, and how hard it tries.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a [`ProfileCache`](crate::ProfileCache) is set up. `CacheConfig::new(db, base_url)`
+/// gives the defaults below; every field can be changed before opening.
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    /// The SQLite database file (created when missing).
+    pub db_path: PathBuf,
+    /// The API base URL, e.g. `https://us.api.concursolutions.com` (no trailing slash
+    /// needed). A token's `geolocation` replaces it when the OAuth provider reports one.
+    pub base_url: String,
+    /// Profiles fetched at once during a sync. Default 8.
+    pub concurrency: usize,
+    /// `ItemsPerPage` of the summary feed (1..=200). Default 200.
+    pub page_size: u32,
+    /// How far before the checkpoint each incremental crawl starts reading again, to
+    /// survive an exclusive date bound, clock skew and replication lag. Default 10 min.
+    pub overlap: Duration,
+    /// Crawl passes tried before a sync gives up on getting a consistent view (the
+    /// checkpoint then stays where it was, so nothing is lost). Default 4.
+    pub max_crawl_passes: u32,
+    /// Profiles stored per database transaction. Default 200.
+    pub store_batch: usize,
+    /// Timeouts and retries of every HTTP request.
+    pub http: HttpPolicy,
+}
+
+/// Timeouts and the retry policy of the HTTP client.
+#[derive(Debug, Clone)]
+pub struct HttpPolicy {
+    /// Time to establish a connection. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Time for a whole request, body included (the API may take up to 60 s). Default 75 s.
+    pub request_timeout: Duration,
+    /// Attempts per request, the first included. Default 5.
+    pub max_attempts: u32,
+    /// Base of the exponential backoff (full jitter). Default 200 ms.
+    pub base_delay: Duration,
+    /// Cap of one backoff delay (a longer `Retry-After` is honoured up to
+    /// `max_total`). Default 20 s.
+    pub max_delay: Duration,
+    /// Cap of the time spent retrying one request. Default 60 s.
+    pub max_total: Duration,
+    /// Cap of the time spent retrying when the server cannot be reached at all, so an
+    /// offline device learns it quickly. Default 3 s.
+    pub offline_total: Duration,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        HttpPolicy {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(75),
+            max_attempts: 5,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(20),
+            max_total: Duration::from_secs(60),
+            offline_total: Duration::from_secs(3),
+        }
+    }
+}
+
+impl CacheConfig {
+    /// The defaults for a database file and a server.
+    pub fn new(db_path: impl Into<PathBuf>, base_url: impl Into<String>) -> Self {
+        CacheConfig {
+            db_path: db_path.into(),
+            base_url: base_url.into(),
+            concurrency: 8,
+            page_size: 200,
+            overlap: Duration::from_secs(600),
+            max_crawl_passes: 4,
+            store_batch: 200,
+            http: HttpPolicy::default(),
+        }
+    }
+}

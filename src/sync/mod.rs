@@ -1,0 +1,23 @@
+//! Synchronisation with SAP Concur: [`pull`] brings profiles in (summary feed, then full
+//! profiles); [`progress`] reports on it.
+
+pub(crate) mod progress;
+pub(crate) mod pull;
+
+pub use progress::{SyncListener, SyncPhase, SyncProgress, SyncReport};
+
+/// Options of one [`ProfileCache::sync`](crate::ProfileCache::sync).
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct SyncOptions {
+    /// Crawl from the beginning of time and re-fetch every profile.
+    pub full: bool,
+    /// Crawl from the beginning of time and remove profiles the server no longer lists
+    /// (only after a consistent pass).
+    pub reconcile: bool,
+    /// Only these travel configs (`travelConfigs`); each filter keeps its own checkpoint.
+    pub travel_configs: Option<Vec<String>>,
+    /// Profiles fetched at once (default: the cache's configuration, 8).
+    pub concurrency: Option<u32>,
+    /// Summary page size, 1..=200 (default: the cache's configuration, 200).
+    pub page_size: Option<u32>,
+}

@@ -1,0 +1,529 @@
+//! The pull engine: crawl the summary feed from the checkpoint, mark what changed, fetch
+//! the changed profiles with bounded concurrency, store them in batches.
+//!
+//! # Why no change can be missed
+//!
+//! The feed promises neither an order nor stable pages, nor whether `LastModifiedDate` is
+//! inclusive. The engine relies only on this: a profile's last-modified time never goes
+//! back, and the server stamps a change with (about) its own clock, the one in its HTTP
+//! `Date` header.
+//!
+//! 1. A pass reads the window `W = [checkpoint − overlap, ∞)` page by page. Membership of
+//!    `W` only grows while we read (times never go back), so if `TotalItems` is the same on
+//!    every page, the set of profiles in `W` did not change during the pass.
+//! 2. A pass is *consistent* when every page reported the same totals, every page but the
+//!    last was full, and the distinct logins read (de-duplicated by login, persisted with
+//!    each page so a resumed pass counts right) equal `TotalItems`. We read exactly the
+//!    slots the server had; a profile read twice (it moved because it changed again) would
+//!    leave some other profile unread and show as fewer distinct logins than `TotalItems`.
+//!    So in a consistent pass every profile of `W` was read once, and a profile changed
+//!    after we read it did not move into an unread slot: it changed after the pass's last
+//!    page was served — after the pass started.
+//! 3. Every summary read is stored in the same transaction as the crawl cursor; a profile
+//!    whose summary is newer than its stored copy is marked stale, and stays stale until a
+//!    document at least that new is stored. Stale is durable: a crash or a cancel only
+//!    delays the fetch.
+//! 4. Only after a consistent pass does the checkpoint move, to the server time at which
+//!    the pass started (its first page's `Date`; our clock if the server sent none). Any
+//!    change the pass missed happened after that (2), so it is at or after the new
+//!    checkpoint, inside the next window — whose `overlap` also absorbs an exclusive date
+//!    bound, whole-second truncation, clock skew between the server's front end and its
+//!    database, and replication lag.
+//! 5. When no pass is consistent within `max_crawl_passes`, the checkpoint stays: the next
+//!    sync reads the same window again. Slower, never lossy.
+//!
+//! Deletions never appear in the feed; a reconciliation (a consistent pass over all time)
+//! removes what the server no longer lists, and v4 events report deletions directly.
+
+use super::progress::{Reporter, SyncReport};
+use super::SyncOptions;
+use crate::cancel::CancelToken;
+use crate::client::{ConcurClient, SummaryQuery};
+use crate::config::CacheConfig;
+use crate::model::{Profile, ProfileStatus, Timestamp};
+use crate::store::{DueProfile, NewProfile, Store};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// The beginning of time for the feed ("everything").
+pub(crate) fn epoch() -> Timestamp {
+    DateTime::from_timestamp(-2_208_988_800, 0).unwrap_or_default() // 1900-01-01T00:00:00Z
+}
+
+/// The crawl cursor, persisted with every page (meta `sync.crawl`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Cursor {
+    key: String,
+    reconcile: bool,
+    from_ms: i64,
+    started_ms: i64,
+    page_done: u32,
+    total_items: Option<u32>,
+    total_pages: Option<u32>,
+    items_per_page: u32,
+    consistent: bool,
+}
+
+/// Everything the engine works with.
+pub(crate) struct Pull {
+    pub store: Arc<Store>,
+    pub client: Arc<ConcurClient>,
+    pub config: CacheConfig,
+    pub cancel: CancelToken,
+    pub reporter: Arc<Reporter>,
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| Error::Store(crate::error::StoreError::Sqlite("a storage task panicked".into())))?
+}
+
+/// The checkpoint's meta key for a travel-config filter.
+fn checkpoint_key(configs: &[String]) -> String {
+    if configs.is_empty() {
+        "sync.checkpoint".into()
+    } else {
+        let mut c = configs.to_vec();
+        c.sort();
+        format!("sync.checkpoint:{}", c.join(","))
+    }
+}
+
+/// A fetch result on its way to the store.
+struct Fetched {
+    login: String,
+    last_modified: Option<Timestamp>,
+    xml: String,
+    profile: Profile,
+}
+
+/// Counters shared by the tasks of one sync.
+#[derive(Default)]
+struct Shared {
+    fetched: AtomicU64,
+    failed: AtomicU64,
+    /// Logins queued for fetching in this sync, with the summary time they were queued for.
+    queued: Mutex<HashMap<String, Option<Timestamp>>>,
+    fatal: Mutex<Option<Error>>,
+}
+
+impl Shared {
+    fn fail(&self, e: Error, stop: &CancelToken) {
+        let mut f = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
+        if f.is_none() {
+            *f = Some(e);
+        }
+        stop.cancel();
+    }
+    fn take_fatal(&self) -> Option<Error> {
+        self.fatal.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// The error kind recorded for a per-profile failure, or `None` when the error is not
+/// the profile's fault (the sync must stop instead).
+fn per_profile_kind(e: &Error) -> Option<String> {
+    match e {
+        Error::Xml(_) => Some("malformed".into()),
+        Error::Server { status: 400, message, .. } if message.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("Invalid User")) => {
+            Some("invalid-user".into())
+        }
+        Error::Server { status, .. } if (400..500).contains(status) && *status != 429 => {
+            Some(format!("http-{status}"))
+        }
+        _ => None,
+    }
+}
+
+impl Pull {
+    /// Runs one sync.
+    pub(crate) async fn run(&self, options: &SyncOptions) -> Result<SyncReport> {
+        let started = Instant::now();
+        let requests_before = self.client.requests();
+        let configs = options.travel_configs.clone().unwrap_or_default();
+        let key = checkpoint_key(&configs);
+        let concurrency = options.concurrency.map_or(self.config.concurrency, |c| c as usize).clamp(1, 64);
+        let page_size = options.page_size.unwrap_or(self.config.page_size).clamp(1, 200);
+        let mut report = SyncReport::default();
+
+        if options.full {
+            let store = self.store.clone();
+            blocking(move || store.mark_all_stale()).await?;
+        }
+        let from = if options.full || options.reconcile {
+            epoch()
+        } else {
+            let store = self.store.clone();
+            let k = key.clone();
+            let stored = blocking(move || store.get_meta(&k)).await?;
+            let checkpoint = stored
+                .as_deref()
+                .and_then(crate::xml::parse_timestamp)
+                .unwrap_or_else(epoch);
+            let overlap = chrono::Duration::from_std(self.config.overlap).unwrap_or_default();
+            (checkpoint - overlap).max(epoch())
+        };
+
+        // Fetch pipeline: workers pull due profiles, a storer writes them in batches.
+        let stop = CancelToken::new();
+        let shared = Arc::new(Shared::default());
+        let (due_tx, due_rx) = mpsc::unbounded_channel::<DueProfile>();
+        let due_rx = Arc::new(tokio::sync::Mutex::new(due_rx));
+        let (done_tx, done_rx) = mpsc::channel::<Fetched>(self.config.store_batch * 2);
+        let link = {
+            let (user, stop) = (self.cancel.clone(), stop.clone());
+            tokio::spawn(async move {
+                user.cancelled().await;
+                stop.cancel();
+            })
+        };
+        let storer = tokio::spawn(store_loop(
+            self.store.clone(),
+            done_rx,
+            self.config.store_batch,
+            shared.clone(),
+            self.reporter.clone(),
+            stop.clone(),
+        ));
+        let mut workers = Vec::with_capacity(concurrency);
+        for _ in 0..concurrency {
+            workers.push(tokio::spawn(fetch_loop(
+                self.client.clone(),
+                self.store.clone(),
+                due_rx.clone(),
+                done_tx.clone(),
+                shared.clone(),
+                stop.clone(),
+            )));
+        }
+        drop(done_tx);
+        // Whatever an interrupted sync left stale starts at once.
+        self.enqueue_due(&due_tx, &shared, &mut report).await?;
+
+        let crawl = self
+            .crawl(&key, from, options.reconcile, page_size, &configs, &due_tx, &shared, &stop, &mut report)
+            .await;
+        if crawl.is_ok() {
+            // Stale profiles the crawl did not report itself (there should be none).
+            self.enqueue_due(&due_tx, &shared, &mut report).await?;
+            self.reporter.update(true, |p| p.phase = super::SyncPhase::Fetching);
+        }
+        drop(due_tx);
+        for w in workers {
+            let _ = w.await;
+        }
+        let _ = storer.await;
+        link.abort();
+
+        report.profiles_fetched = shared.fetched.load(Ordering::Relaxed);
+        report.failed = shared.failed.load(Ordering::Relaxed);
+        report.requests = self.client.requests() - requests_before;
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        self.reporter.update(true, |p| p.phase = super::SyncPhase::Done);
+        if self.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        crawl?;
+        if let Some(e) = shared.take_fatal() {
+            return Err(e);
+        }
+        Ok(report)
+    }
+
+    async fn enqueue_due(
+        &self,
+        due_tx: &mpsc::UnboundedSender<DueProfile>,
+        shared: &Shared,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let store = self.store.clone();
+        let now = Utc::now();
+        let due = blocking(move || store.due_profiles(now, u32::MAX)).await?;
+        let store = self.store.clone();
+        let all_stale = blocking(move || store.counts()).await?.stale;
+        report.deferred = all_stale.saturating_sub(due.len() as u64 + shared.queued_len());
+        let mut added = 0;
+        for d in due {
+            if shared.queue(&d.login, d.last_modified) {
+                added += 1;
+                let _ = due_tx.send(d);
+            }
+        }
+        self.reporter.update(false, |p| p.profiles_total += added);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn crawl(
+        &self,
+        key: &str,
+        from: Timestamp,
+        reconcile: bool,
+        page_size: u32,
+        configs: &[String],
+        due_tx: &mpsc::UnboundedSender<DueProfile>,
+        shared: &Arc<Shared>,
+        stop: &CancelToken,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let store = self.store.clone();
+        let saved = blocking(move || store.get_meta("sync.crawl")).await?;
+        let resumed: Option<Cursor> = saved
+            .and_then(|s| serde_json::from_str::<Cursor>(&s).ok())
+            .filter(|c| c.key == key && c.reconcile == reconcile && c.items_per_page == page_size)
+            .filter(|c| reconcile || c.from_ms <= from.timestamp_millis());
+        let mut cursor = match resumed {
+            Some(c) => c,
+            None => {
+                let store = self.store.clone();
+                blocking(move || store.reset_crawl()).await?;
+                Cursor {
+                    key: key.to_owned(),
+                    reconcile,
+                    from_ms: from.timestamp_millis(),
+                    started_ms: 0,
+                    page_done: 0,
+                    total_items: None,
+                    total_pages: None,
+                    items_per_page: page_size,
+                    consistent: true,
+                }
+            }
+        };
+        let window_from = DateTime::from_timestamp_millis(cursor.from_ms).unwrap_or_else(epoch);
+        while report.passes < self.config.max_crawl_passes {
+            report.passes += 1;
+            loop {
+                stop.check()?;
+                let page = cursor.page_done + 1;
+                let query = SummaryQuery {
+                    last_modified: window_from,
+                    page,
+                    items_per_page: page_size,
+                    travel_configs: configs.to_vec(),
+                };
+                let asked_at = Utc::now();
+                // A failed crawl stops the fetchers too (the server is unreachable or
+                // refusing us); what was stored so far stays.
+                let (sp, date) = stop
+                    .run(self.client.summary_page(&query, stop))
+                    .await
+                    .inspect_err(|_| stop.cancel())?;
+                let paging = sp.paging.clone().unwrap_or_default();
+                if page == 1 {
+                    cursor.started_ms = date.unwrap_or(asked_at).timestamp_millis();
+                    cursor.total_items = paging.total_items;
+                    cursor.total_pages = paging.total_pages;
+                    cursor.consistent = true;
+                } else if paging.total_items != cursor.total_items || paging.total_pages != cursor.total_pages {
+                    cursor.consistent = false;
+                }
+                let last = match cursor.total_pages {
+                    Some(total) => page >= total,
+                    None => (sp.summaries.len() as u32) < page_size,
+                };
+                if !last && (sp.summaries.len() as u32) < page_size {
+                    cursor.consistent = false;
+                }
+                cursor.page_done = page;
+                report.pages += 1;
+                report.summaries_seen += sp.summaries.len() as u64;
+                report.inactive += sp
+                    .summaries
+                    .iter()
+                    .filter(|s| s.status == Some(ProfileStatus::Inactive))
+                    .count() as u64;
+                let json = serde_json::to_string(&cursor).unwrap_or_default();
+                let times: std::collections::HashMap<String, Option<Timestamp>> = sp
+                    .summaries
+                    .iter()
+                    .filter_map(|s| Some((s.login_id.clone()?.to_lowercase(), s.last_modified)))
+                    .collect();
+                let store = self.store.clone();
+                let summaries = sp.summaries;
+                let record = blocking(move || store.record_page(&summaries, Utc::now(), &json)).await?;
+                let mut added = 0;
+                for login in record.stale {
+                    let last_modified = times.get(&login.to_lowercase()).copied().flatten();
+                    if shared.queue(&login, last_modified) {
+                        added += 1;
+                        let _ = due_tx.send(DueProfile { login, last_modified });
+                    }
+                }
+                let pages_total = cursor.total_pages.unwrap_or(page);
+                self.reporter.update(false, |p| {
+                    p.pages_done += 1;
+                    p.pages_total = pages_total;
+                    p.profiles_total += added;
+                });
+                if last || cursor.page_done >= cursor.total_pages.unwrap_or(u32::MAX) {
+                    break;
+                }
+            }
+            let store = self.store.clone();
+            let distinct = blocking(move || store.crawl_seen_count()).await?;
+            let expected = cursor.total_items.map(u64::from);
+            if cursor.consistent && expected.is_none_or(|t| t == distinct) {
+                let checkpoint = DateTime::from_timestamp_millis(cursor.started_ms).unwrap_or_else(Utc::now);
+                let value = crate::xml::format_timestamp(&checkpoint);
+                let (store, key) = (self.store.clone(), key.to_owned());
+                report.removed = blocking(move || store.finish_crawl(&key, &value, reconcile)).await?;
+                report.checkpoint_advanced = true;
+                return Ok(());
+            }
+            // Pages shifted under us: read the window again.
+            let store = self.store.clone();
+            blocking(move || store.reset_crawl()).await?;
+            cursor.page_done = 0;
+        }
+        Ok(())
+    }
+}
+
+impl Shared {
+    /// Queues a fetch unless one for this summary time (or a newer one) is queued: a newer
+    /// summary than the one a queued fetch was for needs another fetch, since the document
+    /// already on its way may predate it.
+    fn queue(&self, login: &str, last_modified: Option<Timestamp>) -> bool {
+        let mut queued = self.queued.lock().unwrap_or_else(|p| p.into_inner());
+        let key = login.to_lowercase();
+        match queued.get(&key) {
+            Some(prev) if *prev >= last_modified => false,
+            _ => {
+                queued.insert(key, last_modified);
+                true
+            }
+        }
+    }
+
+    fn queued_len(&self) -> u64 {
+        self.queued.lock().unwrap_or_else(|p| p.into_inner()).len() as u64
+    }
+}
+
+async fn fetch_loop(
+    client: Arc<ConcurClient>,
+    store: Arc<Store>,
+    due: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<DueProfile>>>,
+    done: mpsc::Sender<Fetched>,
+    shared: Arc<Shared>,
+    stop: CancelToken,
+) {
+    loop {
+        let next = {
+            let mut rx = due.lock().await;
+            tokio::select! {
+                biased;
+                _ = stop.cancelled() => None,
+                d = rx.recv() => d,
+            }
+        };
+        let Some(d) = next else { return };
+        match client.profile(&d.login, &stop).await {
+            Ok((xml, profile)) => {
+                let item = Fetched { login: d.login, last_modified: d.last_modified, xml, profile };
+                if done.send(item).await.is_err() {
+                    return;
+                }
+            }
+            Err(Error::Cancelled) => return,
+            Err(e) => match per_profile_kind(&e) {
+                Some(kind) => {
+                    shared.failed.fetch_add(1, Ordering::Relaxed);
+                    let (store, login) = (store.clone(), d.login.clone());
+                    let recorded = blocking(move || store.record_fetch_failure(&login, &kind, Utc::now())).await;
+                    if let Err(e) = recorded {
+                        shared.fail(e, &stop);
+                        return;
+                    }
+                }
+                None => {
+                    shared.fail(e, &stop);
+                    return;
+                }
+            },
+        }
+    }
+}
+
+async fn store_loop(
+    store: Arc<Store>,
+    mut done: mpsc::Receiver<Fetched>,
+    batch: usize,
+    shared: Arc<Shared>,
+    reporter: Arc<Reporter>,
+    stop: CancelToken,
+) {
+    let batch = batch.max(1);
+    let mut pending: Vec<Fetched> = Vec::with_capacity(batch);
+    let mut since: Option<Instant> = None;
+    const MAX_WAIT: Duration = Duration::from_millis(250);
+    loop {
+        // Collect up to a batch, or what arrived within MAX_WAIT of the batch's first item.
+        let wait = since.map_or(MAX_WAIT, |t| MAX_WAIT.saturating_sub(t.elapsed()));
+        let closed = match tokio::time::timeout(wait, done.recv()).await {
+            Ok(Some(f)) => {
+                since.get_or_insert_with(Instant::now);
+                pending.push(f);
+                while pending.len() < batch {
+                    match done.try_recv() {
+                        Ok(f) => pending.push(f),
+                        Err(_) => break,
+                    }
+                }
+                false
+            }
+            Ok(None) => true,
+            Err(_) => false,
+        };
+        let due = since.is_some_and(|t| t.elapsed() >= MAX_WAIT);
+        if !pending.is_empty() && (pending.len() >= batch || closed || due) {
+            since = None;
+            let items = std::mem::take(&mut pending);
+            let n = items.len() as u64;
+            let s = store.clone();
+            let written = blocking(move || {
+                let now = Utc::now();
+                let rows: Vec<NewProfile<'_>> = items
+                    .iter()
+                    .map(|f| NewProfile {
+                        login: &f.login,
+                        sync_id: None,
+                        status: None,
+                        // What the document is known to reflect: the summary seen when it
+                        // was queued (it was fetched after that).
+                        server_modified: f.last_modified,
+                        fetched_at: now,
+                        xml: &f.xml,
+                        profile: &f.profile,
+                    })
+                    .collect();
+                s.upsert_profiles(&rows)
+            })
+            .await;
+            match written {
+                Ok(_) => {
+                    shared.fetched.fetch_add(n, Ordering::Relaxed);
+                    reporter.update(false, |p| {
+                        p.phase = super::SyncPhase::Fetching;
+                        p.profiles_done += n;
+                    });
+                }
+                Err(e) => {
+                    shared.fail(e, &stop);
+                    return;
+                }
+            }
+        }
+        if closed {
+            return;
+        }
+    }
+}

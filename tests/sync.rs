@@ -1,0 +1,376 @@
+//! The sync engine against the sandbox over loopback: first and incremental syncs,
+//! shifting pages, every fault, token expiry, cancel and resume, a killed process,
+//! deactivation and removal, offline.
+
+use profile_cache::client::{OAuthGrant, OAuthProvider, StaticToken, TokenProvider};
+use profile_cache::sandbox::{Sandbox, SandboxConfig};
+use profile_cache::sync::{SyncListener, SyncOptions, SyncProgress};
+use profile_cache::{CacheConfig, Error, ProfileCache};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+async fn sandbox(profiles: u64) -> Sandbox {
+    Sandbox::start(SandboxConfig::new(profiles, 42)).await.expect("sandbox starts")
+}
+
+fn oauth(sb: &Sandbox) -> Arc<dyn TokenProvider> {
+    let c = sb.credentials();
+    Arc::new(
+        OAuthProvider::new(sb.base_url(), c.client_id, c.client_secret, OAuthGrant::ClientCredentials)
+            .expect("provider"),
+    )
+}
+
+fn config(dir: &tempfile::TempDir, sb: &Sandbox) -> CacheConfig {
+    let mut c = CacheConfig::new(dir.path().join("cache.db"), sb.base_url());
+    c.http.base_delay = Duration::from_millis(20);
+    c.http.max_delay = Duration::from_millis(300);
+    c.http.request_timeout = Duration::from_secs(5);
+    c
+}
+
+fn open(dir: &tempfile::TempDir, sb: &Sandbox) -> ProfileCache {
+    ProfileCache::open(config(dir, sb), oauth(sb)).expect("cache opens")
+}
+
+/// Every profile on the server is in the cache, exactly as served, and nothing else.
+fn assert_matches_server(cache: &ProfileCache, sb: &Sandbox) {
+    let admin = sb.admin();
+    let server = admin.summaries();
+    let counts = cache.store().counts().unwrap();
+    if counts.stale > 0 {
+        let stale = cache.store().stale_logins(5).unwrap();
+        for l in stale {
+            let s = cache.store().summary(&l).unwrap();
+            let p = cache.profile(&l).unwrap().map(|p| (p.server_modified, p.fetched_at));
+            eprintln!("STALE {l}: summary {:?} profile {:?} server {:?}", s.map(|s| s.last_modified), p, admin.profile(&l).map(|p| p.last_modified));
+        }
+    }
+    assert_eq!(counts.profiles as usize, server.len(), "profile count");
+    assert_eq!(counts.stale, 0, "nothing left stale");
+    for s in &server {
+        let login = s.login_id.as_deref().unwrap();
+        let want = admin.profile(login).expect("server has it");
+        let got = cache.profile(login).unwrap().unwrap_or_else(|| panic!("missing {login}"));
+        assert_eq!(got.xml, want.xml, "document of {login}");
+        assert_eq!(got.profile.status, Some(want.status.clone()), "status of {login}");
+    }
+}
+
+#[derive(Default)]
+struct Progress(Mutex<Vec<SyncProgress>>);
+
+impl SyncListener for Progress {
+    fn on_progress(&self, p: SyncProgress) {
+        self.0.lock().unwrap().push(p);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_sync_copies_everything_then_incremental_costs_what_changed() {
+    let sb = sandbox(2_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    let progress = Arc::new(Progress::default());
+    let report = cache
+        .sync(SyncOptions::default(), Some(progress.clone()))
+        .await
+        .expect("first sync");
+    assert_eq!(report.profiles_fetched, 2_000);
+    assert_eq!(report.pages, 10);
+    assert!(report.checkpoint_advanced);
+    assert_matches_server(&cache, &sb);
+    let events = progress.0.lock().unwrap().clone();
+    assert!(events.len() >= 2, "progress was reported");
+    let last = events.last().unwrap();
+    assert_eq!(last.profiles_done, 2_000);
+    assert_eq!(last.phase, profile_cache::sync::SyncPhase::Done);
+
+    // K changes cost about one page and K profiles.
+    let admin = sb.admin();
+    admin.reset_request_counts();
+    let changed = admin.mutate_random(50);
+    let report = cache.sync(SyncOptions::default(), None).await.expect("incremental");
+    let counts = admin.request_counts();
+    let summary_requests = counts.requests.get("summary").copied().unwrap_or(0);
+    let profile_requests = counts.requests.get("profile").copied().unwrap_or(0);
+    assert!(summary_requests <= 2, "summary requests: {summary_requests}");
+    assert_eq!(profile_requests as usize, changed.len(), "one GET per changed profile");
+    assert_eq!(report.profiles_fetched as usize, changed.len());
+    assert_matches_server(&cache, &sb);
+
+    // Nothing changed: one page, no profile.
+    admin.reset_request_counts();
+    let report = cache.sync(SyncOptions::default(), None).await.unwrap();
+    assert_eq!(report.profiles_fetched, 0);
+    assert_eq!(admin.request_counts().requests.get("profile").copied().unwrap_or(0), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_changing_during_the_crawl_are_not_missed() {
+    let sb = sandbox(1_500).await;
+    let admin = sb.admin();
+    admin.add_fault_spec("summary:mutate=7").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    let report = cache.sync(SyncOptions::default(), None).await.expect("sync");
+    assert!(report.passes >= 2, "shifted pages force another pass: {report:?}");
+    assert!(!report.checkpoint_advanced || report.passes >= 2);
+    // Quiet server: the next sync converges and nothing is missing or stale.
+    admin.clear_faults();
+    cache.sync(SyncOptions::default(), None).await.expect("sync");
+    assert_matches_server(&cache, &sb);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_faults_are_retried_until_the_store_matches_the_server() {
+    for spec in [
+        "profile:500@rate=0.15",
+        "profile:503@every=4",
+        "summary:502@every=2",
+        "summary:429,retry-after=1@next=1",
+        "profile:429@rate=0.1",
+        "profile:drop@rate=0.1",
+        "profile:truncate@rate=0.1",
+        "summary:truncate@next=1",
+        "any:latency=0-15",
+    ] {
+        let sb = sandbox(400).await;
+        sb.admin().add_fault_spec(spec).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = open(&dir, &sb);
+        let report = cache
+            .sync(SyncOptions::default(), None)
+            .await
+            .unwrap_or_else(|e| panic!("{spec}: {e}"));
+        assert_eq!(report.failed, 0, "{spec}");
+        sb.admin().clear_faults();
+        assert_matches_server(&cache, &sb);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_response_times_out_and_is_retried() {
+    let sb = Sandbox::start(SandboxConfig::new(200, 42)).await.unwrap();
+    sb.admin().add_fault_spec("profile:stall=10s@nth=3").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&dir, &sb);
+    config.http.request_timeout = Duration::from_millis(800);
+    let cache = ProfileCache::open(config, oauth(&sb)).unwrap();
+    let report = cache.sync(SyncOptions::default(), None).await.expect("sync");
+    assert_eq!(report.profiles_fetched, 200);
+    assert_matches_server(&cache, &sb);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_profiles_are_recorded_and_do_not_stop_the_sync() {
+    let sb = sandbox(300).await;
+    let bad = [profile_cache::sandbox::generate::login_for(5), profile_cache::sandbox::generate::login_for(77)];
+    for login in &bad {
+        sb.admin().add_fault_spec(&format!("profile:malformed,login={login}")).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    let report = cache.sync(SyncOptions::default(), None).await.expect("sync goes on");
+    assert_eq!(report.failed, 2);
+    assert_eq!(report.profiles_fetched, 298);
+    let failures = cache.store().fetch_failures().unwrap();
+    assert_eq!(failures.len(), 2);
+    assert!(failures.iter().all(|(_, kind, attempts)| kind == "malformed" && *attempts == 1));
+    let status = cache.status().unwrap();
+    assert_eq!(status.failed, 2);
+    assert_eq!(status.counts.stale, 2, "failed profiles stay stale");
+    // A later sync within the backoff does not hammer them; the report says so.
+    let report = cache.sync(SyncOptions::default(), None).await.unwrap();
+    assert_eq!(report.failed, 0);
+    assert_eq!(report.deferred, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_tokens_are_refreshed_and_a_dead_token_is_unauthorized() {
+    let sb = sandbox(500).await;
+    sb.admin().add_fault_spec("any:expire-tokens=40").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    cache.sync(SyncOptions::default(), None).await.expect("refreshes as needed");
+    sb.admin().clear_faults();
+    assert_matches_server(&cache, &sb);
+
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ProfileCache::open(config(&dir, &sb), Arc::new(StaticToken::new("not-a-token"))).unwrap();
+    match cache.sync(SyncOptions::default(), None).await {
+        Err(Error::Unauthorized { status, .. }) => assert!(status == 401 || status == 403),
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+    assert!(cache.status().unwrap().last_error.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_server_is_offline_quickly() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let config = CacheConfig::new(dir.path().join("c.db"), format!("http://127.0.0.1:{port}"));
+    let cache = ProfileCache::open(config, Arc::new(StaticToken::new("t"))).unwrap();
+    let t = Instant::now();
+    let err = cache.sync(SyncOptions::default(), None).await.unwrap_err();
+    assert!(matches!(err, Error::Offline { .. }), "{err:?}");
+    assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_quickly_and_the_next_sync_resumes_without_refetching() {
+    let sb = sandbox(3_000).await;
+    sb.admin().add_fault_spec("profile:latency=5").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    let runner = {
+        let cache = cache.clone();
+        tokio::spawn(async move { cache.sync(SyncOptions::default(), None).await })
+    };
+    // Wait for real progress, then cancel.
+    while cache.store().counts().unwrap().profiles < 300 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let t = Instant::now();
+    cache.cancel();
+    let result = runner.await.unwrap();
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    assert!(t.elapsed() < Duration::from_secs(1), "cancel took {:?}", t.elapsed());
+    let stored = cache.store().counts().unwrap().profiles;
+    assert!(stored >= 300 && stored < 3_000);
+
+    sb.admin().clear_faults();
+    sb.admin().reset_request_counts();
+    let report = cache.sync(SyncOptions::default(), None).await.expect("resumes");
+    let fetched = sb.admin().request_counts().requests.get("profile").copied().unwrap_or(0);
+    assert_eq!(fetched, 3_000 - stored, "only what was missing is fetched");
+    assert_eq!(report.profiles_fetched, 3_000 - stored);
+    assert_matches_server(&cache, &sb);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_is_flagged_and_reconciliation_removes_deleted_travelers() {
+    let sb = sandbox(600).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    cache.sync(SyncOptions::default(), None).await.unwrap();
+    let admin = sb.admin();
+    let (a, b) = (profile_cache::sandbox::generate::login_for(10), profile_cache::sandbox::generate::login_for(20));
+    admin.deactivate(&[&a]).unwrap();
+    admin.delete(&[&b]).unwrap();
+    let report = cache.sync(SyncOptions::default(), None).await.unwrap();
+    assert!(report.inactive >= 1);
+    let p = cache.profile(&a).unwrap().unwrap();
+    assert_eq!(p.status, Some(profile_cache::model::ProfileStatus::Inactive));
+    assert!(cache.profile(&b).unwrap().is_some(), "the feed never reports deletions");
+    let report = cache
+        .sync(SyncOptions { reconcile: true, ..Default::default() }, None)
+        .await
+        .unwrap();
+    assert_eq!(report.removed, 1);
+    assert!(cache.profile(&b).unwrap().is_none());
+    assert_matches_server(&cache, &sb);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_never_blocked_by_a_running_sync() {
+    let sb = sandbox(3_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    let reads = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|i| {
+            let (cache, reads, done) = (cache.clone(), reads.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut worst = Duration::ZERO;
+                while !done.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    let login = profile_cache::sandbox::generate::login_for(i * 7);
+                    let _ = cache.profile(&login).unwrap();
+                    let _ = cache.search("mar", 20).unwrap();
+                    worst = worst.max(t.elapsed());
+                    reads.fetch_add(1, Ordering::Relaxed);
+                }
+                worst
+            })
+        })
+        .collect();
+    cache.sync(SyncOptions::default(), None).await.unwrap();
+    done.store(true, Ordering::Relaxed);
+    let worst = readers.into_iter().map(|r| r.join().unwrap()).max().unwrap();
+    assert!(reads.load(Ordering::Relaxed) > 50, "reads ran during the sync");
+    // Generous: a blocked reader would wait for the whole sync (seconds).
+    assert!(worst < Duration::from_millis(1_500), "worst read {worst:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_profile_fetches_one_traveler_now() {
+    let sb = sandbox(50).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    cache.sync(SyncOptions::default(), None).await.unwrap();
+    let login = profile_cache::sandbox::generate::login_for(3);
+    sb.admin().mutate(&[&login]).unwrap();
+    let p = cache.refresh_profile(&login).await.unwrap();
+    assert_eq!(p.xml, sb.admin().profile(&login).unwrap().xml);
+    let err = cache.refresh_profile("nobody@example.org").await.unwrap_err();
+    assert!(matches!(err, Error::Server { status: 400, .. }), "{err:?}");
+    assert!(!err.to_string().contains("nobody"), "no login in the error: {err}");
+}
+
+/// A sync killed (SIGKILL) at random points resumes and ends equal to the server.
+#[test]
+fn a_killed_sync_resumes_and_matches_the_server() {
+    if let Ok(url) = std::env::var("PC_CHILD_SYNC_URL") {
+        return child_sync(&url);
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sb = rt.block_on(async {
+        let sb = sandbox(2_500).await;
+        sb.admin().add_fault_spec("any:latency=1-4").unwrap();
+        sb
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cache.db");
+    let exe = std::env::current_exe().unwrap();
+    for delay_ms in [300u64, 700, 150, 1100] {
+        let mut child = std::process::Command::new(&exe)
+            .args(["--exact", "a_killed_sync_resumes_and_matches_the_server", "--nocapture", "--test-threads=1"])
+            .env("PC_CHILD_SYNC_URL", sb.base_url())
+            .env("PC_CHILD_DB", &db)
+            .env("PC_CHILD_ID", &sb.credentials().client_id)
+            .env("PC_CHILD_SECRET", &sb.credentials().client_secret)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    rt.block_on(async {
+        sb.admin().clear_faults();
+        sb.admin().mutate_random(25);
+        let mut c = CacheConfig::new(&db, sb.base_url());
+        c.http.base_delay = Duration::from_millis(20);
+        let cache = ProfileCache::open(c, oauth(&sb)).expect("the killed database opens");
+        cache.sync(SyncOptions::default(), None).await.expect("resumes");
+        assert_matches_server(&cache, &sb);
+    });
+}
+
+fn child_sync(url: &str) {
+    let db = std::env::var("PC_CHILD_DB").unwrap();
+    let id = std::env::var("PC_CHILD_ID").unwrap();
+    let secret = std::env::var("PC_CHILD_SECRET").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let tokens = Arc::new(OAuthProvider::new(url, id, secret, OAuthGrant::ClientCredentials).unwrap());
+        let cache = ProfileCache::open(CacheConfig::new(db, url), tokens).unwrap();
+        let _ = cache.sync(SyncOptions::default(), None).await;
+    });
+}

@@ -63,7 +63,11 @@ impl ProfileCache {
     /// Opens (or creates) the cache at `config.db_path`.
     pub fn open(config: CacheConfig, tokens: Arc<dyn TokenProvider>) -> Result<Self> {
         let store = Arc::new(Store::open(&config.db_path)?);
-        let client = Arc::new(ConcurClient::new(&config.base_url, tokens, config.http.clone())?);
+        let client = Arc::new(ConcurClient::new(
+            &config.base_url,
+            tokens,
+            config.http.clone(),
+        )?);
         Ok(ProfileCache {
             inner: Arc::new(Inner {
                 store,
@@ -134,7 +138,10 @@ impl ProfileCache {
             None => (false, None),
         };
         let time = |key: &str| -> Result<Option<Timestamp>> {
-            Ok(store.get_meta(key)?.as_deref().and_then(crate::xml::parse_timestamp))
+            Ok(store
+                .get_meta(key)?
+                .as_deref()
+                .and_then(crate::xml::parse_timestamp))
         };
         Ok(SyncStatus {
             running,
@@ -170,7 +177,11 @@ impl ProfileCache {
             store.get_by_login(&login)?.ok_or(Error::NotFound)
         })
         .await
-        .map_err(|_| Error::Store(crate::error::StoreError::Sqlite("a storage task panicked".into())))?
+        .map_err(|_| {
+            Error::Store(crate::error::StoreError::Sqlite(
+                "a storage task panicked".into(),
+            ))
+        })?
     }
 
     /// The stored profile of `login`.

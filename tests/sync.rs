@@ -11,14 +11,21 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 async fn sandbox(profiles: u64) -> Sandbox {
-    Sandbox::start(SandboxConfig::new(profiles, 42)).await.expect("sandbox starts")
+    Sandbox::start(SandboxConfig::new(profiles, 42))
+        .await
+        .expect("sandbox starts")
 }
 
 fn oauth(sb: &Sandbox) -> Arc<dyn TokenProvider> {
     let c = sb.credentials();
     Arc::new(
-        OAuthProvider::new(sb.base_url(), c.client_id, c.client_secret, OAuthGrant::ClientCredentials)
-            .expect("provider"),
+        OAuthProvider::new(
+            sb.base_url(),
+            c.client_id,
+            c.client_secret,
+            OAuthGrant::ClientCredentials,
+        )
+        .expect("provider"),
     )
 }
 
@@ -43,8 +50,16 @@ fn assert_matches_server(cache: &ProfileCache, sb: &Sandbox) {
         let stale = cache.store().stale_logins(5).unwrap();
         for l in stale {
             let s = cache.store().summary(&l).unwrap();
-            let p = cache.profile(&l).unwrap().map(|p| (p.server_modified, p.fetched_at));
-            eprintln!("STALE {l}: summary {:?} profile {:?} server {:?}", s.map(|s| s.last_modified), p, admin.profile(&l).map(|p| p.last_modified));
+            let p = cache
+                .profile(&l)
+                .unwrap()
+                .map(|p| (p.server_modified, p.fetched_at));
+            eprintln!(
+                "STALE {l}: summary {:?} profile {:?} server {:?}",
+                s.map(|s| s.last_modified),
+                p,
+                admin.profile(&l).map(|p| p.last_modified)
+            );
         }
     }
     assert_eq!(counts.profiles as usize, server.len(), "profile count");
@@ -52,9 +67,16 @@ fn assert_matches_server(cache: &ProfileCache, sb: &Sandbox) {
     for s in &server {
         let login = s.login_id.as_deref().unwrap();
         let want = admin.profile(login).expect("server has it");
-        let got = cache.profile(login).unwrap().unwrap_or_else(|| panic!("missing {login}"));
+        let got = cache
+            .profile(login)
+            .unwrap()
+            .unwrap_or_else(|| panic!("missing {login}"));
         assert_eq!(got.xml, want.xml, "document of {login}");
-        assert_eq!(got.profile.status, Some(want.status.clone()), "status of {login}");
+        assert_eq!(
+            got.profile.status,
+            Some(want.status.clone()),
+            "status of {login}"
+        );
     }
 }
 
@@ -91,12 +113,22 @@ async fn first_sync_copies_everything_then_incremental_costs_what_changed() {
     let admin = sb.admin();
     admin.reset_request_counts();
     let changed = admin.mutate_random(50);
-    let report = cache.sync(SyncOptions::default(), None).await.expect("incremental");
+    let report = cache
+        .sync(SyncOptions::default(), None)
+        .await
+        .expect("incremental");
     let counts = admin.request_counts();
     let summary_requests = counts.requests.get("summary").copied().unwrap_or(0);
     let profile_requests = counts.requests.get("profile").copied().unwrap_or(0);
-    assert!(summary_requests <= 2, "summary requests: {summary_requests}");
-    assert_eq!(profile_requests as usize, changed.len(), "one GET per changed profile");
+    assert!(
+        summary_requests <= 2,
+        "summary requests: {summary_requests}"
+    );
+    assert_eq!(
+        profile_requests as usize,
+        changed.len(),
+        "one GET per changed profile"
+    );
     assert_eq!(report.profiles_fetched as usize, changed.len());
     assert_matches_server(&cache, &sb);
 
@@ -104,7 +136,15 @@ async fn first_sync_copies_everything_then_incremental_costs_what_changed() {
     admin.reset_request_counts();
     let report = cache.sync(SyncOptions::default(), None).await.unwrap();
     assert_eq!(report.profiles_fetched, 0);
-    assert_eq!(admin.request_counts().requests.get("profile").copied().unwrap_or(0), 0);
+    assert_eq!(
+        admin
+            .request_counts()
+            .requests
+            .get("profile")
+            .copied()
+            .unwrap_or(0),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,12 +154,21 @@ async fn profiles_changing_during_the_crawl_are_not_missed() {
     admin.add_fault_spec("summary:mutate=7").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cache = open(&dir, &sb);
-    let report = cache.sync(SyncOptions::default(), None).await.expect("sync");
-    assert!(report.passes >= 2, "shifted pages force another pass: {report:?}");
+    let report = cache
+        .sync(SyncOptions::default(), None)
+        .await
+        .expect("sync");
+    assert!(
+        report.passes >= 2,
+        "shifted pages force another pass: {report:?}"
+    );
     assert!(!report.checkpoint_advanced || report.passes >= 2);
     // Quiet server: the next sync converges and nothing is missing or stale.
     admin.clear_faults();
-    cache.sync(SyncOptions::default(), None).await.expect("sync");
+    cache
+        .sync(SyncOptions::default(), None)
+        .await
+        .expect("sync");
     assert_matches_server(&cache, &sb);
 }
 
@@ -153,12 +202,17 @@ async fn transient_faults_are_retried_until_the_store_matches_the_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_response_times_out_and_is_retried() {
     let sb = Sandbox::start(SandboxConfig::new(200, 42)).await.unwrap();
-    sb.admin().add_fault_spec("profile:stall=10s@nth=3").unwrap();
+    sb.admin()
+        .add_fault_spec("profile:stall=10s@nth=3")
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(&dir, &sb);
     config.http.request_timeout = Duration::from_millis(800);
     let cache = ProfileCache::open(config, oauth(&sb)).unwrap();
-    let report = cache.sync(SyncOptions::default(), None).await.expect("sync");
+    let report = cache
+        .sync(SyncOptions::default(), None)
+        .await
+        .expect("sync");
     assert_eq!(report.profiles_fetched, 200);
     assert_matches_server(&cache, &sb);
 }
@@ -166,18 +220,30 @@ async fn a_stalled_response_times_out_and_is_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_profiles_are_recorded_and_do_not_stop_the_sync() {
     let sb = sandbox(300).await;
-    let bad = [profile_cache::sandbox::generate::login_for(5), profile_cache::sandbox::generate::login_for(77)];
+    let bad = [
+        profile_cache::sandbox::generate::login_for(5),
+        profile_cache::sandbox::generate::login_for(77),
+    ];
     for login in &bad {
-        sb.admin().add_fault_spec(&format!("profile:malformed,login={login}")).unwrap();
+        sb.admin()
+            .add_fault_spec(&format!("profile:malformed,login={login}"))
+            .unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let cache = open(&dir, &sb);
-    let report = cache.sync(SyncOptions::default(), None).await.expect("sync goes on");
+    let report = cache
+        .sync(SyncOptions::default(), None)
+        .await
+        .expect("sync goes on");
     assert_eq!(report.failed, 2);
     assert_eq!(report.profiles_fetched, 298);
     let failures = cache.store().fetch_failures().unwrap();
     assert_eq!(failures.len(), 2);
-    assert!(failures.iter().all(|(_, kind, attempts)| kind == "malformed" && *attempts == 1));
+    assert!(
+        failures
+            .iter()
+            .all(|(_, kind, attempts)| kind == "malformed" && *attempts == 1)
+    );
     let status = cache.status().unwrap();
     assert_eq!(status.failed, 2);
     assert_eq!(status.counts.stale, 2, "failed profiles stay stale");
@@ -193,12 +259,16 @@ async fn expiring_tokens_are_refreshed_and_a_dead_token_is_unauthorized() {
     sb.admin().add_fault_spec("any:expire-tokens=40").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cache = open(&dir, &sb);
-    cache.sync(SyncOptions::default(), None).await.expect("refreshes as needed");
+    cache
+        .sync(SyncOptions::default(), None)
+        .await
+        .expect("refreshes as needed");
     sb.admin().clear_faults();
     assert_matches_server(&cache, &sb);
 
     let dir = tempfile::tempdir().unwrap();
-    let cache = ProfileCache::open(config(&dir, &sb), Arc::new(StaticToken::new("not-a-token"))).unwrap();
+    let cache =
+        ProfileCache::open(config(&dir, &sb), Arc::new(StaticToken::new("not-a-token"))).unwrap();
     match cache.sync(SyncOptions::default(), None).await {
         Err(Error::Unauthorized { status, .. }) => assert!(status == 401 || status == 403),
         other => panic!("expected unauthorized, got {other:?}"),
@@ -217,7 +287,11 @@ async fn a_dead_server_is_offline_quickly() {
     let t = Instant::now();
     let err = cache.sync(SyncOptions::default(), None).await.unwrap_err();
     assert!(matches!(err, Error::Offline { .. }), "{err:?}");
-    assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,14 +312,27 @@ async fn cancel_stops_quickly_and_the_next_sync_resumes_without_refetching() {
     cache.cancel();
     let result = runner.await.unwrap();
     assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
-    assert!(t.elapsed() < Duration::from_secs(1), "cancel took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "cancel took {:?}",
+        t.elapsed()
+    );
     let stored = cache.store().counts().unwrap().profiles;
-    assert!(stored >= 300 && stored < 3_000);
+    assert!((300..3_000).contains(&stored));
 
     sb.admin().clear_faults();
     sb.admin().reset_request_counts();
-    let report = cache.sync(SyncOptions::default(), None).await.expect("resumes");
-    let fetched = sb.admin().request_counts().requests.get("profile").copied().unwrap_or(0);
+    let report = cache
+        .sync(SyncOptions::default(), None)
+        .await
+        .expect("resumes");
+    let fetched = sb
+        .admin()
+        .request_counts()
+        .requests
+        .get("profile")
+        .copied()
+        .unwrap_or(0);
     assert_eq!(fetched, 3_000 - stored, "only what was missing is fetched");
     assert_eq!(report.profiles_fetched, 3_000 - stored);
     assert_matches_server(&cache, &sb);
@@ -258,16 +345,31 @@ async fn deactivation_is_flagged_and_reconciliation_removes_deleted_travelers() 
     let cache = open(&dir, &sb);
     cache.sync(SyncOptions::default(), None).await.unwrap();
     let admin = sb.admin();
-    let (a, b) = (profile_cache::sandbox::generate::login_for(10), profile_cache::sandbox::generate::login_for(20));
+    let (a, b) = (
+        profile_cache::sandbox::generate::login_for(10),
+        profile_cache::sandbox::generate::login_for(20),
+    );
     admin.deactivate(&[&a]).unwrap();
     admin.delete(&[&b]).unwrap();
     let report = cache.sync(SyncOptions::default(), None).await.unwrap();
     assert!(report.inactive >= 1);
     let p = cache.profile(&a).unwrap().unwrap();
-    assert_eq!(p.status, Some(profile_cache::model::ProfileStatus::Inactive));
-    assert!(cache.profile(&b).unwrap().is_some(), "the feed never reports deletions");
+    assert_eq!(
+        p.status,
+        Some(profile_cache::model::ProfileStatus::Inactive)
+    );
+    assert!(
+        cache.profile(&b).unwrap().is_some(),
+        "the feed never reports deletions"
+    );
     let report = cache
-        .sync(SyncOptions { reconcile: true, ..Default::default() }, None)
+        .sync(
+            SyncOptions {
+                reconcile: true,
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(report.removed, 1);
@@ -301,8 +403,15 @@ async fn reads_are_never_blocked_by_a_running_sync() {
         .collect();
     cache.sync(SyncOptions::default(), None).await.unwrap();
     done.store(true, Ordering::Relaxed);
-    let worst = readers.into_iter().map(|r| r.join().unwrap()).max().unwrap();
-    assert!(reads.load(Ordering::Relaxed) > 50, "reads ran during the sync");
+    let worst = readers
+        .into_iter()
+        .map(|r| r.join().unwrap())
+        .max()
+        .unwrap();
+    assert!(
+        reads.load(Ordering::Relaxed) > 50,
+        "reads ran during the sync"
+    );
     // Generous: a blocked reader would wait for the whole sync (seconds).
     assert!(worst < Duration::from_millis(1_500), "worst read {worst:?}");
 }
@@ -317,9 +426,15 @@ async fn refresh_profile_fetches_one_traveler_now() {
     sb.admin().mutate(&[&login]).unwrap();
     let p = cache.refresh_profile(&login).await.unwrap();
     assert_eq!(p.xml, sb.admin().profile(&login).unwrap().xml);
-    let err = cache.refresh_profile("nobody@example.org").await.unwrap_err();
+    let err = cache
+        .refresh_profile("nobody@example.org")
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Server { status: 400, .. }), "{err:?}");
-    assert!(!err.to_string().contains("nobody"), "no login in the error: {err}");
+    assert!(
+        !err.to_string().contains("nobody"),
+        "no login in the error: {err}"
+    );
 }
 
 /// A sync killed (SIGKILL) at random points resumes and ends equal to the server.
@@ -339,7 +454,12 @@ fn a_killed_sync_resumes_and_matches_the_server() {
     let exe = std::env::current_exe().unwrap();
     for delay_ms in [300u64, 700, 150, 1100] {
         let mut child = std::process::Command::new(&exe)
-            .args(["--exact", "a_killed_sync_resumes_and_matches_the_server", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "a_killed_sync_resumes_and_matches_the_server",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("PC_CHILD_SYNC_URL", sb.base_url())
             .env("PC_CHILD_DB", &db)
             .env("PC_CHILD_ID", &sb.credentials().client_id)
@@ -358,7 +478,10 @@ fn a_killed_sync_resumes_and_matches_the_server() {
         let mut c = CacheConfig::new(&db, sb.base_url());
         c.http.base_delay = Duration::from_millis(20);
         let cache = ProfileCache::open(c, oauth(&sb)).expect("the killed database opens");
-        cache.sync(SyncOptions::default(), None).await.expect("resumes");
+        cache
+            .sync(SyncOptions::default(), None)
+            .await
+            .expect("resumes");
         assert_matches_server(&cache, &sb);
     });
 }
@@ -369,7 +492,8 @@ fn child_sync(url: &str) {
     let secret = std::env::var("PC_CHILD_SECRET").unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let tokens = Arc::new(OAuthProvider::new(url, id, secret, OAuthGrant::ClientCredentials).unwrap());
+        let tokens =
+            Arc::new(OAuthProvider::new(url, id, secret, OAuthGrant::ClientCredentials).unwrap());
         let cache = ProfileCache::open(CacheConfig::new(db, url), tokens).unwrap();
         let _ = cache.sync(SyncOptions::default(), None).await;
     });

@@ -32,8 +32,11 @@ pub trait TokenProvider: Send + Sync {
     /// (loyalty updates); `None` for company-level requests. `force_refresh` is set after
     /// the server refused the previous token (401/403): return a fresh one. A second
     /// refusal ends the operation with an unauthorized error.
-    fn access_token(&self, acting_for: Option<&str>, force_refresh: bool)
-    -> Result<String, TokenError>;
+    fn access_token(
+        &self,
+        acting_for: Option<&str>,
+        force_refresh: bool,
+    ) -> Result<String, TokenError>;
 }
 
 /// A fixed bearer token (e.g. from `--token` or an environment variable). Refreshing

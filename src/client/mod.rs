@@ -90,16 +90,18 @@ pub struct ConcurClient {
 
 impl std::fmt::Debug for ConcurClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConcurClient").field("base", &self.base_url()).finish_non_exhaustive()
+        f.debug_struct("ConcurClient")
+            .field("base", &self.base_url())
+            .finish_non_exhaustive()
     }
 }
 
 impl ConcurClient {
     /// A client for `base_url`.
     pub fn new(base_url: &str, tokens: Arc<dyn TokenProvider>, policy: HttpPolicy) -> Result<Self> {
-        let http = http_builder(&policy)
-            .build()
-            .map_err(|_| Error::Offline { reason: "cannot build the HTTP client".into() })?;
+        let http = http_builder(&policy).build().map_err(|_| Error::Offline {
+            reason: "cannot build the HTTP client".into(),
+        })?;
         Ok(ConcurClient {
             http,
             base: RwLock::new(base_url.trim_end_matches('/').to_owned()),
@@ -117,7 +119,8 @@ impl ConcurClient {
 
     /// Points the client at another base URL (e.g. a token's `geolocation`).
     pub fn set_base_url(&self, base_url: &str) {
-        *self.base.write().unwrap_or_else(|p| p.into_inner()) = base_url.trim_end_matches('/').to_owned();
+        *self.base.write().unwrap_or_else(|p| p.into_inner()) =
+            base_url.trim_end_matches('/').to_owned();
     }
 
     /// HTTP requests sent so far (retries and refreshes included).
@@ -126,9 +129,16 @@ impl ConcurClient {
     }
 
     /// One page of the summary feed.
-    pub async fn summary_page(&self, q: &SummaryQuery, cancel: &CancelToken) -> Result<(SummaryPage, Option<Timestamp>)> {
+    pub async fn summary_page(
+        &self,
+        q: &SummaryQuery,
+        cancel: &CancelToken,
+    ) -> Result<(SummaryPage, Option<Timestamp>)> {
         let mut params = vec![
-            ("LastModifiedDate", crate::xml::format_timestamp(&q.last_modified.with_nanosecond0())),
+            (
+                "LastModifiedDate",
+                crate::xml::format_timestamp(&q.last_modified.with_nanosecond0()),
+            ),
             ("Page", q.page.to_string()),
             ("ItemsPerPage", q.items_per_page.to_string()),
         ];
@@ -136,7 +146,9 @@ impl ConcurClient {
             params.push(("travelConfigs", q.travel_configs.join(",")));
         }
         let reply = self
-            .execute(None, cancel, |http, base| http.get(format!("{base}{SUMMARY_PATH}")).query(&params))
+            .execute(None, cancel, |http, base| {
+                http.get(format!("{base}{SUMMARY_PATH}")).query(&params)
+            })
             .await?;
         let page = crate::xml::parse_summary_page(&reply.body)?;
         Ok((page, reply.date))
@@ -180,12 +192,20 @@ impl ConcurClient {
                 .bearer_auth(&token)
                 .header(reqwest::header::ACCEPT, "application/xml");
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let outcome = cancel.run(async { Ok(self.attempt(request).await) }).await?;
+            let outcome = cancel
+                .run(async { Ok(self.attempt(request).await) })
+                .await?;
             let (error, retry_after) = match outcome {
                 Attempt::Done(reply) => return Ok(reply),
-                Attempt::Refused { status, correlation_id } => {
+                Attempt::Refused {
+                    status,
+                    correlation_id,
+                } => {
                     if refreshed {
-                        return Err(Error::Unauthorized { status, correlation_id });
+                        return Err(Error::Unauthorized {
+                            status,
+                            correlation_id,
+                        });
                     }
                     refreshed = true;
                     continue;
@@ -208,11 +228,12 @@ impl ConcurClient {
                     (e, _) => e,
                 });
             }
-            cancel.run(async {
-                tokio::time::sleep(delay).await;
-                Ok(())
-            })
-            .await?;
+            cancel
+                .run(async {
+                    tokio::time::sleep(delay).await;
+                    Ok(())
+                })
+                .await?;
         }
     }
 
@@ -229,7 +250,12 @@ impl ConcurClient {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
-                return Attempt::Transient(Error::Offline { reason: describe(&e).into() }, None);
+                return Attempt::Transient(
+                    Error::Offline {
+                        reason: describe(&e).into(),
+                    },
+                    None,
+                );
             }
         };
         let status = response.status().as_u16();
@@ -252,9 +278,15 @@ impl ConcurClient {
                 let reason = describe(&e);
                 return Attempt::Transient(
                     if (200..300).contains(&status) {
-                        Error::Offline { reason: reason.into() }
+                        Error::Offline {
+                            reason: reason.into(),
+                        }
                     } else {
-                        Error::Server { status, correlation_id, message: None }
+                        Error::Server {
+                            status,
+                            correlation_id,
+                            message: None,
+                        }
                     },
                     retry_after,
                 );
@@ -262,10 +294,18 @@ impl ConcurClient {
         };
         match status {
             200..=299 => Attempt::Done(Reply { status, date, body }),
-            401 | 403 => Attempt::Refused { status, correlation_id },
-            429 | 500 | 502 | 503 | 504 => {
-                Attempt::Transient(Error::Server { status, correlation_id, message: None }, retry_after)
-            }
+            401 | 403 => Attempt::Refused {
+                status,
+                correlation_id,
+            },
+            429 | 500 | 502 | 503 | 504 => Attempt::Transient(
+                Error::Server {
+                    status,
+                    correlation_id,
+                    message: None,
+                },
+                retry_after,
+            ),
             _ => Attempt::Permanent(Error::Server {
                 status,
                 correlation_id,
@@ -277,7 +317,10 @@ impl ConcurClient {
 
 enum Attempt {
     Done(Reply),
-    Refused { status: u16, correlation_id: Option<String> },
+    Refused {
+        status: u16,
+        correlation_id: Option<String>,
+    },
     Transient(Error, Option<Duration>),
     Permanent(Error),
 }

@@ -137,7 +137,12 @@ impl OAuthProvider {
             .form(&form)
             .send()
             .await
-            .map_err(|e| TokenError::new(format!("token endpoint unreachable ({})", super::describe(&e))))?;
+            .map_err(|e| {
+                TokenError::new(format!(
+                    "token endpoint unreachable ({})",
+                    super::describe(&e)
+                ))
+            })?;
         let status = reply.status().as_u16();
         let body = reply
             .bytes()
@@ -155,7 +160,8 @@ impl OAuthProvider {
                 why.trim()
             )));
         }
-        serde_json::from_slice(&body).map_err(|_| TokenError::new("token response is not valid JSON"))
+        serde_json::from_slice(&body)
+            .map_err(|_| TokenError::new("token response is not valid JSON"))
     }
 }
 
@@ -210,8 +216,14 @@ mod tests {
 
     #[test]
     fn expires_in_is_read_as_number_or_string() {
-        assert_eq!(lifetime(Some(&serde_json::json!(3600))), Duration::from_secs(3600));
-        assert_eq!(lifetime(Some(&serde_json::json!("120"))), Duration::from_secs(120));
+        assert_eq!(
+            lifetime(Some(&serde_json::json!(3600))),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            lifetime(Some(&serde_json::json!("120"))),
+            Duration::from_secs(120)
+        );
         assert_eq!(lifetime(None), Duration::from_secs(3600));
     }
 }

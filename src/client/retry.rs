@@ -9,10 +9,16 @@ use std::time::Duration;
 
 /// The delay before attempt `attempt` (1-based count of failures so far): uniformly random
 /// in `[0, min(max_delay, base × 2^(attempt-1))]`, but at least what `Retry-After` asked.
-pub(crate) fn backoff(policy: &HttpPolicy, attempt: u32, retry_after: Option<Duration>, rng: &Jitter) -> Duration {
-    let exp = policy
-        .base_delay
-        .saturating_mul(1u32.checked_shl(attempt.saturating_sub(1).min(20)).unwrap_or(u32::MAX));
+pub(crate) fn backoff(
+    policy: &HttpPolicy,
+    attempt: u32,
+    retry_after: Option<Duration>,
+    rng: &Jitter,
+) -> Duration {
+    let exp = policy.base_delay.saturating_mul(
+        1u32.checked_shl(attempt.saturating_sub(1).min(20))
+            .unwrap_or(u32::MAX),
+    );
     let cap = exp.min(policy.max_delay);
     let jittered = Duration::from_nanos(rng.below(cap.as_nanos() as u64 + 1));
     match retry_after {
@@ -27,7 +33,9 @@ pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Durat
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let when = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    let when = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
     Some((when - now).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -75,7 +83,10 @@ mod tests {
         let p = HttpPolicy::default();
         let j = Jitter::new();
         for attempt in 1..12 {
-            let cap = p.base_delay.saturating_mul(1 << (attempt - 1)).min(p.max_delay);
+            let cap = p
+                .base_delay
+                .saturating_mul(1 << (attempt - 1))
+                .min(p.max_delay);
             for _ in 0..50 {
                 assert!(backoff(&p, attempt, None, &j) <= cap);
             }
@@ -90,7 +101,9 @@ mod tests {
 
     #[test]
     fn retry_after_takes_seconds_or_dates() {
-        let now = DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
         assert_eq!(
             parse_retry_after("Fri, 04 Dec 2026 10:00:30 GMT", now),

@@ -3,8 +3,8 @@
 //! Every write here shares a transaction with the data it describes.
 
 use super::{Store, from_ms_opt, summaries, to_ms};
-use crate::model::{ProfileStatus, ProfileSummary, Timestamp};
 use crate::Result;
+use crate::model::{ProfileStatus, ProfileSummary, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
 /// What storing one crawled page did.
@@ -68,7 +68,11 @@ impl Store {
 
     /// How many distinct logins the crawl in progress has seen.
     pub fn crawl_seen_count(&self) -> Result<u64> {
-        self.read(|c| Ok(c.query_row("SELECT count(*) FROM crawl_seen", [], |r| r.get::<_, i64>(0))? as u64))
+        self.read(|c| {
+            Ok(c.query_row("SELECT count(*) FROM crawl_seen", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+        })
     }
 
     /// Forgets the crawl in progress (its cursor and seen logins), e.g. to start a pass over.
@@ -93,7 +97,8 @@ impl Store {
                         "SELECT p.id, p.login FROM profiles p
                          WHERE NOT EXISTS (SELECT 1 FROM crawl_seen s WHERE s.login = p.login)",
                     )?;
-                    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
+                    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<Result<_, _>>()?
                 };
                 for (id, _) in &gone {
                     super::search::delete_doc(tx, *id)?;
@@ -129,7 +134,10 @@ impl Store {
             })?;
             rows.map(|r| {
                 let (login, lm) = r?;
-                Ok(DueProfile { login, last_modified: from_ms_opt(lm)? })
+                Ok(DueProfile {
+                    login,
+                    last_modified: from_ms_opt(lm)?,
+                })
             })
             .collect()
         })
@@ -164,13 +172,17 @@ impl Store {
             let mut q = conn.prepare_cached(
                 "SELECT login, last_error, attempts FROM fetch_failures ORDER BY login",
             )?;
-            let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32)))?;
+            let rows = q.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32))
+            })?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
     }
 
     /// Marks every summary stale (a forced full sync re-fetches every profile).
     pub fn mark_all_stale(&self) -> Result<u64> {
-        self.write(|tx| Ok(tx.execute("UPDATE summaries SET stale = 1 WHERE stale = 0", [])? as u64))
+        self.write(|tx| {
+            Ok(tx.execute("UPDATE summaries SET stale = 1 WHERE stale = 0", [])? as u64)
+        })
     }
 }

@@ -110,6 +110,10 @@ impl Reporter {
     }
 
     pub(crate) fn snapshot(&self) -> SyncProgress {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).0.clone()
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .clone()
     }
 }

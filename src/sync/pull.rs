@@ -35,8 +35,8 @@
 //! Deletions never appear in the feed; a reconciliation (a consistent pass over all time)
 //! removes what the server no longer lists, and v4 events report deletions directly.
 
-use super::progress::{Reporter, SyncReport};
 use super::SyncOptions;
+use super::progress::{Reporter, SyncReport};
 use crate::cancel::CancelToken;
 use crate::client::{ConcurClient, SummaryQuery};
 use crate::config::CacheConfig;
@@ -80,9 +80,11 @@ pub(crate) struct Pull {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| Error::Store(crate::error::StoreError::Sqlite("a storage task panicked".into())))?
+    tokio::task::spawn_blocking(f).await.map_err(|_| {
+        Error::Store(crate::error::StoreError::Sqlite(
+            "a storage task panicked".into(),
+        ))
+    })?
 }
 
 /// The checkpoint's meta key for a travel-config filter.
@@ -132,7 +134,14 @@ impl Shared {
 fn per_profile_kind(e: &Error) -> Option<String> {
     match e {
         Error::Xml(_) => Some("malformed".into()),
-        Error::Server { status: 400, message, .. } if message.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("Invalid User")) => {
+        Error::Server {
+            status: 400,
+            message,
+            ..
+        } if message
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("Invalid User")) =>
+        {
             Some("invalid-user".into())
         }
         Error::Server { status, .. } if (400..500).contains(status) && *status != 429 => {
@@ -149,8 +158,14 @@ impl Pull {
         let requests_before = self.client.requests();
         let configs = options.travel_configs.clone().unwrap_or_default();
         let key = checkpoint_key(&configs);
-        let concurrency = options.concurrency.map_or(self.config.concurrency, |c| c as usize).clamp(1, 64);
-        let page_size = options.page_size.unwrap_or(self.config.page_size).clamp(1, 200);
+        let concurrency = options
+            .concurrency
+            .map_or(self.config.concurrency, |c| c as usize)
+            .clamp(1, 64);
+        let page_size = options
+            .page_size
+            .unwrap_or(self.config.page_size)
+            .clamp(1, 200);
         let mut report = SyncReport::default();
 
         if options.full {
@@ -208,12 +223,23 @@ impl Pull {
         self.enqueue_due(&due_tx, &shared, &mut report).await?;
 
         let crawl = self
-            .crawl(&key, from, options.reconcile, page_size, &configs, &due_tx, &shared, &stop, &mut report)
+            .crawl(
+                &key,
+                from,
+                options.reconcile,
+                page_size,
+                &configs,
+                &due_tx,
+                &shared,
+                &stop,
+                &mut report,
+            )
             .await;
         if crawl.is_ok() {
             // Stale profiles the crawl did not report itself (there should be none).
             self.enqueue_due(&due_tx, &shared, &mut report).await?;
-            self.reporter.update(true, |p| p.phase = super::SyncPhase::Fetching);
+            self.reporter
+                .update(true, |p| p.phase = super::SyncPhase::Fetching);
         }
         drop(due_tx);
         for w in workers {
@@ -226,7 +252,8 @@ impl Pull {
         report.failed = shared.failed.load(Ordering::Relaxed);
         report.requests = self.client.requests() - requests_before;
         report.duration_ms = started.elapsed().as_millis() as u64;
-        self.reporter.update(true, |p| p.phase = super::SyncPhase::Done);
+        self.reporter
+            .update(true, |p| p.phase = super::SyncPhase::Done);
         if self.cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
@@ -322,7 +349,9 @@ impl Pull {
                     cursor.total_items = paging.total_items;
                     cursor.total_pages = paging.total_pages;
                     cursor.consistent = true;
-                } else if paging.total_items != cursor.total_items || paging.total_pages != cursor.total_pages {
+                } else if paging.total_items != cursor.total_items
+                    || paging.total_pages != cursor.total_pages
+                {
                     cursor.consistent = false;
                 }
                 let last = match cursor.total_pages {
@@ -348,13 +377,17 @@ impl Pull {
                     .collect();
                 let store = self.store.clone();
                 let summaries = sp.summaries;
-                let record = blocking(move || store.record_page(&summaries, Utc::now(), &json)).await?;
+                let record =
+                    blocking(move || store.record_page(&summaries, Utc::now(), &json)).await?;
                 let mut added = 0;
                 for login in record.stale {
                     let last_modified = times.get(&login.to_lowercase()).copied().flatten();
                     if shared.queue(&login, last_modified) {
                         added += 1;
-                        let _ = due_tx.send(DueProfile { login, last_modified });
+                        let _ = due_tx.send(DueProfile {
+                            login,
+                            last_modified,
+                        });
                     }
                 }
                 let pages_total = cursor.total_pages.unwrap_or(page);
@@ -371,10 +404,12 @@ impl Pull {
             let distinct = blocking(move || store.crawl_seen_count()).await?;
             let expected = cursor.total_items.map(u64::from);
             if cursor.consistent && expected.is_none_or(|t| t == distinct) {
-                let checkpoint = DateTime::from_timestamp_millis(cursor.started_ms).unwrap_or_else(Utc::now);
+                let checkpoint =
+                    DateTime::from_timestamp_millis(cursor.started_ms).unwrap_or_else(Utc::now);
                 let value = crate::xml::format_timestamp(&checkpoint);
                 let (store, key) = (self.store.clone(), key.to_owned());
-                report.removed = blocking(move || store.finish_crawl(&key, &value, reconcile)).await?;
+                report.removed =
+                    blocking(move || store.finish_crawl(&key, &value, reconcile)).await?;
                 report.checkpoint_advanced = true;
                 return Ok(());
             }
@@ -428,7 +463,12 @@ async fn fetch_loop(
         let Some(d) = next else { return };
         match client.profile(&d.login, &stop).await {
             Ok((xml, profile)) => {
-                let item = Fetched { login: d.login, last_modified: d.last_modified, xml, profile };
+                let item = Fetched {
+                    login: d.login,
+                    last_modified: d.last_modified,
+                    xml,
+                    profile,
+                };
                 if done.send(item).await.is_err() {
                     return;
                 }
@@ -438,7 +478,9 @@ async fn fetch_loop(
                 Some(kind) => {
                     shared.failed.fetch_add(1, Ordering::Relaxed);
                     let (store, login) = (store.clone(), d.login.clone());
-                    let recorded = blocking(move || store.record_fetch_failure(&login, &kind, Utc::now())).await;
+                    let recorded =
+                        blocking(move || store.record_fetch_failure(&login, &kind, Utc::now()))
+                            .await;
                     if let Err(e) = recorded {
                         shared.fail(e, &stop);
                         return;

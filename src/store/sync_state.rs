@@ -143,6 +143,19 @@ impl Store {
         })
     }
 
+    /// How many stale profiles wait out a failure's backoff at `now` (not fetched now).
+    pub fn deferred_count(&self, now: Timestamp) -> Result<u64> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT count(*) FROM summaries s JOIN fetch_failures f ON f.login = s.login
+                 WHERE s.stale = 1 AND f.next_attempt_at > ?1",
+            )?;
+            Ok(stmt
+                .query_row([to_ms(&now)], |r| r.get::<_, i64>(0))?
+                .max(0) as u64)
+        })
+    }
+
     /// Records that fetching `login` failed with error kind `kind`; the next attempt waits
     /// one minute, doubling with each failure up to a day. Returns the attempt count.
     pub fn record_fetch_failure(&self, login: &str, kind: &str, now: Timestamp) -> Result<u32> {

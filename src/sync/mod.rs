@@ -1,5 +1,5 @@
-//! Synchronisation with SAP Concur: [`pull`] brings profiles in (summary feed, then full
-//! profiles); [`progress`] reports on it.
+//! Synchronisation with SAP Concur: `pull` brings profiles in (summary feed, then full
+//! profiles); `progress` reports on it.
 
 pub(crate) mod progress;
 pub(crate) mod pull;

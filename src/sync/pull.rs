@@ -274,8 +274,7 @@ impl Pull {
         let now = Utc::now();
         let due = blocking(move || store.due_profiles(now, u32::MAX)).await?;
         let store = self.store.clone();
-        let all_stale = blocking(move || store.counts()).await?.stale;
-        report.deferred = all_stale.saturating_sub(due.len() as u64 + shared.queued_len());
+        report.deferred = blocking(move || store.deferred_count(now)).await?;
         let mut added = 0;
         for d in due {
             if shared.queue(&d.login, d.last_modified) {
@@ -437,10 +436,6 @@ impl Shared {
             }
         }
     }
-
-    fn queued_len(&self) -> u64 {
-        self.queued.lock().unwrap_or_else(|p| p.into_inner()).len() as u64
-    }
 }
 
 async fn fetch_loop(
@@ -567,5 +562,68 @@ async fn store_loop(
         if closed {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_filter_has_its_own_checkpoint() {
+        assert_eq!(checkpoint_key(&[]), "sync.checkpoint");
+        let a = checkpoint_key(&["200".into(), "100".into()]);
+        assert_eq!(a, checkpoint_key(&["100".into(), "200".into()]));
+        assert_ne!(a, checkpoint_key(&["100".into()]));
+    }
+
+    #[test]
+    fn only_the_profiles_own_faults_are_per_profile() {
+        let server = |status, message: Option<&str>| Error::Server {
+            status,
+            correlation_id: None,
+            message: message.map(str::to_owned),
+        };
+        assert_eq!(
+            per_profile_kind(&server(400, Some("Invalid User"))).as_deref(),
+            Some("invalid-user")
+        );
+        assert_eq!(
+            per_profile_kind(&server(404, None)).as_deref(),
+            Some("http-404")
+        );
+        let xml = crate::xml::parse_profile(b"<ProfileResponse>").unwrap_err();
+        assert_eq!(
+            per_profile_kind(&Error::Xml(xml)).as_deref(),
+            Some("malformed")
+        );
+        for fatal in [
+            server(429, None),
+            server(503, None),
+            Error::Offline { reason: "x".into() },
+            Error::Unauthorized {
+                status: 401,
+                correlation_id: None,
+            },
+            Error::Cancelled,
+        ] {
+            assert_eq!(per_profile_kind(&fatal), None, "{fatal:?}");
+        }
+    }
+
+    #[test]
+    fn a_newer_summary_queues_another_fetch_an_older_one_does_not() {
+        let shared = Shared::default();
+        let t = |s| DateTime::from_timestamp(s, 0);
+        assert!(shared.queue("A@x", t(100)));
+        assert!(
+            !shared.queue("a@X", t(100)),
+            "same login, any case, same time"
+        );
+        assert!(!shared.queue("a@x", t(50)));
+        assert!(
+            shared.queue("a@x", t(200)),
+            "newer summary: the document in flight may predate it"
+        );
     }
 }

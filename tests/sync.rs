@@ -34,6 +34,9 @@ fn config(dir: &tempfile::TempDir, sb: &Sandbox) -> CacheConfig {
     c.http.base_delay = Duration::from_millis(20);
     c.http.max_delay = Duration::from_millis(300);
     c.http.request_timeout = Duration::from_secs(5);
+    // Random faults at rates up to 15%: eight attempts make a profile failing every one
+    // of them (0.15^8 per profile) vanishingly unlikely, so these tests do not flake.
+    c.http.max_attempts = 8;
     c
 }
 

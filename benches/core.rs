@@ -2,7 +2,8 @@
 //! get-by-login and search latency at N stored profiles, and the database size.
 //!
 //! Run: `cargo bench --features sandbox --bench core` (N defaults to 100,000;
-//! `PROFILES=20000 cargo bench …` for a quicker run). Prints figures; asserts nothing.
+//! `PROFILES=20000 cargo bench …` for a quicker run; `STORE_ONLY=BATCH` measures only the
+//! store, with pre-parsed profiles in batches of BATCH). Prints figures; asserts nothing.
 
 use chrono::Utc;
 use profile_cache::model::Profile;
@@ -13,7 +14,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const SEED: u64 = 42;
-const BATCH: usize = 500;
+const BATCH: usize = 2000;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -67,6 +68,38 @@ fn main() {
         bytes as f64 / secs / 1e6
     );
 
+    if let Ok(batch) = std::env::var("STORE_ONLY") {
+        let batch: usize = batch.parse().unwrap_or(BATCH);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path().join("so.db")).expect("open");
+        let parsed: Vec<Profile> = docs
+            .iter()
+            .map(|d| parse_profile(d.as_bytes()).expect("parses"))
+            .collect();
+        let now = Utc::now();
+        let t = Instant::now();
+        for (c, chunk) in parsed.chunks(batch).enumerate() {
+            let items: Vec<NewProfile<'_>> = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, p)| NewProfile {
+                    login: p.login_id.as_deref().expect("login"),
+                    sync_id: None,
+                    status: p.status.as_ref(),
+                    server_modified: Some(now),
+                    fetched_at: now,
+                    xml: &docs[c * batch + j],
+                    profile: p,
+                })
+                .collect();
+            store.upsert_profiles(&items).expect("upsert");
+        }
+        println!(
+            "store only (batch {batch}): {:.0}/s",
+            n as f64 / t.elapsed().as_secs_f64()
+        );
+        return;
+    }
     // 2. Parse + store into a file database: a parser thread feeds the writer in batches
     //    of 500 (one transaction each), as the sync engine does.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -74,6 +107,9 @@ fn main() {
     let store = Store::open(&path).expect("open store");
     let t = Instant::now();
     let (tx, rx) = mpsc::sync_channel::<Vec<(usize, Profile)>>(4);
+    // Stored batches go back to the parser thread to be freed where they were allocated
+    // (freeing in the writer thread contends on the allocator).
+    let (back_tx, back_rx) = mpsc::channel::<Vec<(usize, Profile)>>();
     let stored = std::thread::scope(|scope| {
         let docs = &docs;
         scope.spawn(move || {
@@ -82,6 +118,9 @@ fn main() {
                 batch.push((i, parse_profile(d.as_bytes()).expect("parses")));
                 if batch.len() == BATCH {
                     tx.send(std::mem::take(&mut batch)).expect("writer alive");
+                    while let Ok(done) = back_rx.try_recv() {
+                        drop(done);
+                    }
                 }
             }
             if !batch.is_empty() {
@@ -104,6 +143,8 @@ fn main() {
                 })
                 .collect();
             stored += store.upsert_profiles(&items).expect("upsert");
+            drop(items);
+            let _ = back_tx.send(batch);
         }
         stored
     });

@@ -37,15 +37,19 @@ fn main() {
         rt.block_on(async {
             admin(&url, "POST", "/warm-up", "").await;
             let dir = tempfile::tempdir().expect("temp dir");
-            let cache = open(&dir, &url, 8);
+            let conc: usize = std::env::var("CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
+            let cache = open(&dir, &url, conc);
             let t = Instant::now();
+            let cpu = cpu_seconds();
             let report = cache.sync(SyncOptions::default(), None).await.expect("full sync");
             let secs = t.elapsed().as_secs_f64();
+            let cpu = cpu_seconds() - cpu;
             let rate = report.profiles_fetched as f64 / secs;
             println!(
-                "(a) full sync of {n}: {secs:.1} s, {rate:.0} profiles/s, {} requests, peak RSS {} MB",
+                "(a) full sync of {n}: {secs:.1} s, {rate:.0} profiles/s, {} requests, peak RSS {} MB, CPU {:.0} µs/profile in this process",
                 report.requests,
-                peak_rss_mb()
+                peak_rss_mb(),
+                cpu * 1e6 / report.profiles_fetched.max(1) as f64
             );
             match wrk(&url, n, 8) {
                 Some(raw) => println!(
@@ -112,6 +116,16 @@ fn peak_rss_mb() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+/// CPU time (user + system) this process has used, in seconds (Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name's closing parenthesis; utime and stime are 14 and 15.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn spawn_sandbox(n: u64) -> (Child, String) {

@@ -542,11 +542,16 @@ async fn store_loop(
                         profile: &f.profile,
                     })
                     .collect();
-                s.upsert_profiles(&rows)
+                s.upsert_profiles(&rows)?;
+                drop(rows);
+                Ok(items)
             })
             .await;
             match written {
-                Ok(_) => {
+                Ok(items) => {
+                    // Freed here, on a runtime thread like the ones that allocated them,
+                    // not on the blocking pool's thread (cross-thread frees are slow).
+                    drop(items);
                     shared.fetched.fetch_add(n, Ordering::Relaxed);
                     reporter.update(false, |p| {
                         p.phase = super::SyncPhase::Fetching;

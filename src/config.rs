@@ -1,5 +1,6 @@
 //! [`CacheConfig`]: where the cache lives, which server it talks to, and how hard it tries.
 
+use crate::model::LoyaltyVendorType;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,10 +23,65 @@ pub struct CacheConfig {
     /// Crawl passes tried before a sync gives up on getting a consistent view (the
     /// checkpoint then stays where it was, so nothing is lost). Default 4.
     pub max_crawl_passes: u32,
-    /// Profiles stored per database transaction. Default 200.
+    /// Profiles stored per database transaction (larger batches write fewer, larger
+    /// search-index segments). Default 500.
     pub store_batch: usize,
     /// Timeouts and retries of every HTTP request.
     pub http: HttpPolicy,
+    /// Who the app is to SAP Concur, which decides how loyalty updates are checked.
+    /// Default [`CallerRole::Tmc`].
+    pub role: CallerRole,
+    /// How the loyalty outbox sends and retries.
+    pub outbox: OutboxPolicy,
+}
+
+/// The caller's role towards the Loyalty Program API.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CallerRole {
+    /// A travel management company: may update any program of a traveler, and must name
+    /// each update's vendor code and vendor type.
+    #[default]
+    Tmc,
+    /// A travel supplier: may update only its own program. The server ignores the vendor
+    /// code and type of its updates, so the cache fills in these (an update's own are
+    /// ignored) to know which membership the update sets.
+    Supplier {
+        /// The supplier's two-character vendor code (e.g. `LH`).
+        vendor_code: String,
+        /// The kind of its program.
+        vendor_type: LoyaltyVendorType,
+    },
+}
+
+/// How the loyalty outbox sends and retries.
+///
+/// Each flush tries each due update once (no retries inside the flush); a transient
+/// failure schedules the next attempt `base_delay × 2^(attempts−1)` later, capped at
+/// `max_delay`, with jitter (between half and all of it), and never less than a
+/// `Retry-After` the server sent. There is no attempt limit: an update stays queued
+/// until it is sent, refused, or discarded by the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxPolicy {
+    /// Flush automatically at this interval while the cache is open (also soon after
+    /// each queued update). `None` (the default): only when the app calls a flush.
+    pub auto_flush: Option<Duration>,
+    /// Base of the backoff after a transient failure. Default 5 s.
+    pub base_delay: Duration,
+    /// Cap of one backoff. Default 15 min.
+    pub max_delay: Duration,
+    /// Travelers whose updates are sent at once. Default 4.
+    pub concurrency: usize,
+}
+
+impl Default for OutboxPolicy {
+    fn default() -> Self {
+        OutboxPolicy {
+            auto_flush: None,
+            base_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(15 * 60),
+            concurrency: 4,
+        }
+    }
 }
 
 /// Timeouts and the retry policy of the HTTP client.
@@ -73,8 +129,10 @@ impl CacheConfig {
             page_size: 200,
             overlap: Duration::from_secs(600),
             max_crawl_passes: 4,
-            store_batch: 200,
+            store_batch: 500,
             http: HttpPolicy::default(),
+            role: CallerRole::default(),
+            outbox: OutboxPolicy::default(),
         }
     }
 }

@@ -7,7 +7,8 @@
 //! * [`model`]: plain data types for profiles, summaries, loyalty updates, notifications;
 //! * [`xml`]: tolerant parsing and schema-ordered writing of Concur's XML documents;
 //! * [`store`]: the local SQLite store (migrations, lookups, search);
-//! * [`client`]: the HTTP client (auth, retries); [`sync`]: the pull engine;
+//! * [`client`]: the HTTP client (auth, retries); [`sync`]: the pull engine, the loyalty
+//!   outbox's sending side ([`sync::push`]) and change notifications ([`sync::notify`]);
 //! * [`ProfileCache`]: the facade apps use.
 //! * `sandbox` (feature `sandbox`): a local fake of the Concur API and its test data.
 #![warn(missing_docs)]
@@ -26,7 +27,8 @@ pub mod xml;
 pub mod sandbox;
 
 pub use cache::{ProfileCache, SyncStatus};
-pub use config::{CacheConfig, HttpPolicy};
+pub use config::{CacheConfig, CallerRole, HttpPolicy, OutboxPolicy};
 pub use error::{Error, Result};
+pub use store::CachedProfile;
 
 uniffi::setup_scaffolding!();

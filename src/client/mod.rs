@@ -86,7 +86,14 @@ pub struct ConcurClient {
     policy: HttpPolicy,
     requests: AtomicU64,
     jitter: Jitter,
+    /// Tokens recently given by the provider, per traveler acted for (`None`: the
+    /// company's), so a sync does not call into the host app for every request.
+    tokens_cache: std::sync::Mutex<std::collections::HashMap<Option<String>, (String, Instant)>>,
 }
+
+/// How long a token from the provider is reused before asking it again (it may rotate
+/// tokens on its own schedule; a refused token is replaced at once in any case).
+const TOKEN_REUSE: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for ConcurClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -109,6 +116,7 @@ impl ConcurClient {
             policy,
             requests: AtomicU64::new(0),
             jitter: Jitter::new(),
+            tokens_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -237,13 +245,85 @@ impl ConcurClient {
         }
     }
 
+    /// Sends a request built by `build` once: no retries (a refused token is still
+    /// refreshed once). For callers that keep their own, persisted backoff (the loyalty
+    /// outbox). A failure comes with the `Retry-After` the server asked for, if any; a
+    /// 429 is [`Error::RateLimited`].
+    pub async fn execute_once(
+        &self,
+        acting_for: Option<&str>,
+        cancel: &CancelToken,
+        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<Reply, (Error, Option<Duration>)> {
+        let mut refreshed = false;
+        loop {
+            cancel.check().map_err(|e| (e, None))?;
+            let token = self
+                .token(acting_for, refreshed)
+                .await
+                .map_err(|e| (e, None))?;
+            let base = self.base_url();
+            let request = build(&self.http, &base)
+                .bearer_auth(&token)
+                .header(reqwest::header::ACCEPT, "application/xml");
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let outcome = cancel
+                .run(async { Ok(self.attempt(request).await) })
+                .await
+                .map_err(|e| (e, None))?;
+            return match outcome {
+                Attempt::Done(reply) => Ok(reply),
+                Attempt::Refused {
+                    status,
+                    correlation_id,
+                } => {
+                    if refreshed {
+                        Err((
+                            Error::Unauthorized {
+                                status,
+                                correlation_id,
+                            },
+                            None,
+                        ))
+                    } else {
+                        refreshed = true;
+                        continue;
+                    }
+                }
+                Attempt::Permanent(e) => Err((e, None)),
+                Attempt::Transient(Error::Server { status: 429, .. }, after) => Err((
+                    Error::RateLimited {
+                        retry_after_ms: after.unwrap_or_default().as_millis() as u64,
+                    },
+                    after,
+                )),
+                Attempt::Transient(e, after) => Err((e, after)),
+            };
+        }
+    }
+
     async fn token(&self, acting_for: Option<&str>, force: bool) -> Result<String> {
+        let key = acting_for.map(str::to_owned);
+        if !force {
+            let cache = self.tokens_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((token, at)) = cache.get(&key) {
+                if at.elapsed() < TOKEN_REUSE {
+                    return Ok(token.clone());
+                }
+            }
+        }
         let tokens = self.tokens.clone();
-        let who = acting_for.map(str::to_owned);
-        tokio::task::spawn_blocking(move || tokens.access_token(who.as_deref(), force))
+        let who = key.clone();
+        // The provider may block (a refresh over the network): never on a runtime thread.
+        let token = tokio::task::spawn_blocking(move || tokens.access_token(who.as_deref(), force))
             .await
             .map_err(|_| Error::TokenProvider("the token provider panicked".into()))?
-            .map_err(|e| Error::TokenProvider(e.message))
+            .map_err(|e| Error::TokenProvider(e.message))?;
+        self.tokens_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, (token.clone(), Instant::now()));
+        Ok(token)
     }
 
     async fn attempt(&self, request: reqwest::RequestBuilder) -> Attempt {

@@ -7,6 +7,7 @@
 //! [`chrono::NaiveDate`], times [`chrono::DateTime<Utc>`](chrono::DateTime).
 
 mod documents;
+pub mod loyalty;
 mod profile;
 mod travel;
 mod unknown;

@@ -14,11 +14,16 @@
 //!
 //! The typed operations (upserts, lookups, lists, search, meta) are methods on [`Store`],
 //! one file per table family: `summaries.rs`, `profiles.rs`, `search.rs` (with its ranking
-//! function in `rank.rs`), `meta.rs`.
+//! function in `rank.rs`), `meta.rs`, the loyalty outbox in `outbox.rs` (shown on profiles
+//! by `overlay.rs`), notifications in `notifications.rs`.
 
+mod confirm;
 mod document;
 mod meta;
 mod migrate;
+mod notifications;
+mod outbox;
+mod overlay;
 mod profiles;
 mod rank;
 mod search;
@@ -28,6 +33,9 @@ mod sync_state;
 pub use migrate::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use migrate::{MIGRATIONS, Migration, migrate_to};
+pub use notifications::ItineraryEvent;
+pub use outbox::{OutboxCounts, OutboxEvent, QueuedUpdate, Resolution, UpdateFilter, UpdateState};
+pub use overlay::{CachedProfile, PendingMembership, apply_overlay};
 pub use profiles::{NewProfile, StoredProfile};
 pub use search::SearchHit;
 pub use summaries::{Counts, StoredSummary, SummaryFilter, SummaryUpsert};
@@ -71,6 +79,7 @@ pub struct Store {
     writer: Mutex<Connection>,
     readers: Box<[Mutex<Connection>]>,
     next_reader: AtomicUsize,
+    outbox_signal: outbox::Signal,
 }
 
 /// The first 16 bytes of every SQLite database file.
@@ -119,6 +128,9 @@ impl Store {
         // Bulk page writes touch the FTS segments and the login index: give the writer a
         // larger page cache (16 MiB) than SQLite's 2 MiB default.
         writer.pragma_update(None, "cache_size", -16384)?;
+        // Checkpoint the WAL every ~32 MiB rather than SQLite's 4 MiB: a sync writes
+        // hundreds of MB, and each checkpoint is a copy plus an fsync.
+        writer.pragma_update(None, "wal_autocheckpoint", 8192)?;
         migrate::migrate(&mut writer)?;
         rank::register(&writer)?;
 
@@ -140,6 +152,7 @@ impl Store {
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
+            outbox_signal: outbox::Signal::default(),
         })
     }
 
@@ -165,10 +178,36 @@ impl Store {
     /// Writes are serialized: a second `write` waits for the first. Another process
     /// holding the write lock for longer than the busy timeout gives [`StoreError::Busy`].
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = lock(&self.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
+        let out = {
+            let mut conn = lock(&self.writer);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            out
+        };
+        // With the writer free again: tell the outbox listener about committed changes.
+        self.outbox_signal.after_commit(self);
+        Ok(out)
+    }
+
+    /// [`Store::write`], with the commit synced to disk (`synchronous = FULL` for this
+    /// transaction): it survives not only a crash of the process (as every commit does
+    /// in WAL mode) but also a power loss or an OS crash right after it returns. For what
+    /// cannot be fetched again: the loyalty outbox's queued updates.
+    pub fn write_durable<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let out = {
+            let mut conn = lock(&self.writer);
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            let result: Result<T> = (|| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            })();
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            result?
+        };
+        self.outbox_signal.after_commit(self);
         Ok(out)
     }
 

@@ -96,6 +96,7 @@ impl Store {
                 summaries::refresh_stale(tx, p.login)?;
                 cleared.execute([p.login])?;
             }
+            super::confirm::on_profiles_stored(self, tx, profiles)?;
             for (p, (id, existed)) in profiles.iter().zip(rows) {
                 if existed {
                     search::index_doc(tx, id, p.login, p.profile)?;

@@ -1,10 +1,15 @@
 //! Synchronisation with SAP Concur: `pull` brings profiles in (summary feed, then full
-//! profiles); `progress` reports on it.
+//! profiles); `progress` reports on it; [`push`] sends the loyalty outbox; [`notify`]
+//! handles change notifications.
 
+pub mod notify;
 pub(crate) mod progress;
 pub(crate) mod pull;
+pub mod push;
 
+pub use notify::{NotificationKind, NotificationListener, NotificationOutcome, SubscriptionScope};
 pub use progress::{SyncListener, SyncPhase, SyncProgress, SyncReport};
+pub use push::{FlushReport, OutboxListener};
 
 /// Options of one [`ProfileCache::sync`](crate::ProfileCache::sync).
 #[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]

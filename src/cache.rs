@@ -251,12 +251,17 @@ impl ProfileCache {
     /// notification, or when an agent opens a profile and is online).
     pub async fn refresh_profile(&self, login: &str) -> Result<CachedProfile> {
         let cancel = CancelToken::new();
-        let (xml, profile) = self.inner.client.profile(login, &cancel).await?;
+        let (xml, profile, date) = self.inner.client.profile_at(login, &cancel).await?;
+        let margin = self.inner.config.change_margin;
         let store = self.inner.store.clone();
         let login = profile.login_id.clone().unwrap_or_else(|| login.to_owned());
         tokio::task::spawn_blocking(move || {
-            // The document is at least as new as any summary seen before the request.
-            let known = store.summary(&login)?.and_then(|s| s.last_modified);
+            // What the document is known to reflect (see `sync::pull::covered_until`).
+            let known = crate::sync::pull::covered_until(
+                date,
+                store.summary(&login)?.and_then(|s| s.last_modified),
+                margin,
+            );
             store.upsert_profiles(&[crate::store::NewProfile {
                 login: &login,
                 sync_id: None,

@@ -20,6 +20,12 @@ pub struct CacheConfig {
     /// How far before the checkpoint each incremental crawl starts reading again, to
     /// survive an exclusive date bound, clock skew and replication lag. Default 10 min.
     pub overlap: Duration,
+    /// How far before the server's clock (`Date`) at a profile fetch the document is
+    /// trusted to reflect every change (see `sync::pull::covered_until`): feed times have
+    /// whole seconds, and the server's database and front-end clocks may differ a little.
+    /// A profile fetched within this margin of its latest change is fetched once more by
+    /// the next sync. Default 5 s.
+    pub change_margin: Duration,
     /// Crawl passes tried before a sync gives up on getting a consistent view (the
     /// checkpoint then stays where it was, so nothing is lost). Default 4.
     pub max_crawl_passes: u32,
@@ -128,6 +134,7 @@ impl CacheConfig {
             concurrency: 8,
             page_size: 200,
             overlap: Duration::from_secs(600),
+            change_margin: Duration::from_secs(5),
             max_crawl_passes: 4,
             store_batch: 500,
             http: HttpPolicy::default(),

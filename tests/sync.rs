@@ -37,7 +37,42 @@ fn config(dir: &tempfile::TempDir, sb: &Sandbox) -> CacheConfig {
     // Random faults at rates up to 15%: eight attempts make a profile failing every one
     // of them (0.15^8 per profile) vanishingly unlikely, so these tests do not flake.
     c.http.max_attempts = 8;
+    // The sandbox stamps changes with its own whole-second clock, less than 2 s behind
+    // its `Date` header: a 3 s margin keeps every same-second change visible.
+    c.change_margin = MARGIN;
     c
+}
+
+const MARGIN: Duration = Duration::from_secs(3);
+
+/// Lets every recent change age past the margin, then syncs: the store must then match
+/// the server exactly (see `assert_matches_server`).
+async fn settle(cache: &ProfileCache) {
+    tokio::time::sleep(MARGIN + Duration::from_millis(200)).await;
+    cache
+        .sync(SyncOptions::default(), None)
+        .await
+        .expect("settling sync");
+}
+
+/// Right after a sync that raced with changes: every profile is either exactly the
+/// server's or flagged stale — never outdated without the cache knowing it.
+fn assert_known(cache: &ProfileCache, sb: &Sandbox) {
+    let admin = sb.admin();
+    for s in admin.summaries() {
+        let login = s.login_id.as_deref().unwrap();
+        let want = admin.profile(login).expect("server has it");
+        let stale = cache
+            .store()
+            .summary(login)
+            .unwrap()
+            .is_none_or(|s| s.stale);
+        let same = cache
+            .profile(login)
+            .unwrap()
+            .is_some_and(|p| p.xml == want.xml);
+        assert!(same || stale, "{login} is outdated but not marked stale");
+    }
 }
 
 fn open(dir: &tempfile::TempDir, sb: &Sandbox) -> ProfileCache {
@@ -49,22 +84,6 @@ fn assert_matches_server(cache: &ProfileCache, sb: &Sandbox) {
     let admin = sb.admin();
     let server = admin.summaries();
     let counts = cache.store().counts().unwrap();
-    if counts.stale > 0 {
-        let stale = cache.store().stale_logins(5).unwrap();
-        for l in stale {
-            let s = cache.store().summary(&l).unwrap();
-            let p = cache
-                .profile(&l)
-                .unwrap()
-                .map(|p| (p.server_modified, p.fetched_at));
-            eprintln!(
-                "STALE {l}: summary {:?} profile {:?} server {:?}",
-                s.map(|s| s.last_modified),
-                p,
-                admin.profile(&l).map(|p| p.last_modified)
-            );
-        }
-    }
     assert_eq!(counts.profiles as usize, server.len(), "profile count");
     assert_eq!(counts.stale, 0, "nothing left stale");
     for s in &server {
@@ -116,6 +135,8 @@ async fn first_sync_copies_everything_then_incremental_costs_what_changed() {
     let admin = sb.admin();
     admin.reset_request_counts();
     let changed = admin.mutate_random(50);
+    // Past the margin, one fetch per change is enough (see `covered_until`).
+    tokio::time::sleep(MARGIN + Duration::from_millis(200)).await;
     let report = cache
         .sync(SyncOptions::default(), None)
         .await
@@ -166,12 +187,15 @@ async fn profiles_changing_during_the_crawl_are_not_missed() {
         "shifted pages force another pass: {report:?}"
     );
     assert!(!report.checkpoint_advanced || report.passes >= 2);
-    // Quiet server: the next sync converges and nothing is missing or stale.
+    assert_known(&cache, &sb);
+    // Quiet server: the next syncs converge and nothing is missing or stale.
     admin.clear_faults();
     cache
         .sync(SyncOptions::default(), None)
         .await
         .expect("sync");
+    assert_known(&cache, &sb);
+    settle(&cache).await;
     assert_matches_server(&cache, &sb);
 }
 
@@ -354,6 +378,7 @@ async fn deactivation_is_flagged_and_reconciliation_removes_deleted_travelers() 
     );
     admin.deactivate(&[&a]).unwrap();
     admin.delete(&[&b]).unwrap();
+    tokio::time::sleep(MARGIN + Duration::from_millis(200)).await;
     let report = cache.sync(SyncOptions::default(), None).await.unwrap();
     assert!(report.inactive >= 1);
     let p = cache.profile(&a).unwrap().unwrap();
@@ -480,11 +505,14 @@ fn a_killed_sync_resumes_and_matches_the_server() {
         sb.admin().mutate_random(25);
         let mut c = CacheConfig::new(&db, sb.base_url());
         c.http.base_delay = Duration::from_millis(20);
+        c.change_margin = MARGIN;
         let cache = ProfileCache::open(c, oauth(&sb)).expect("the killed database opens");
         cache
             .sync(SyncOptions::default(), None)
             .await
             .expect("resumes");
+        assert_known(&cache, &sb);
+        settle(&cache).await;
         assert_matches_server(&cache, &sb);
     });
 }
@@ -500,4 +528,31 @@ fn child_sync(url: &str) {
         let cache = ProfileCache::open(CacheConfig::new(db, url), tokens).unwrap();
         let _ = cache.sync(SyncOptions::default(), None).await;
     });
+}
+
+/// Two changes within one second have the same feed time: the second must not be
+/// mistaken for the version already fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_change_in_the_same_second_is_not_missed() {
+    let sb = sandbox(100).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    cache.sync(SyncOptions::default(), None).await.unwrap();
+    let login = profile_cache::sandbox::generate::login_for(9);
+    let admin = sb.admin();
+    admin.mutate(&[&login]).unwrap();
+    cache.sync(SyncOptions::default(), None).await.unwrap();
+    admin.mutate(&[&login]).unwrap(); // most likely in the same second
+    let after_second = admin.profile(&login).unwrap();
+    assert_known(&cache, &sb);
+    let stored = cache.profile(&login).unwrap().unwrap();
+    if stored.xml != after_second.xml {
+        assert!(cache.store().summary(&login).unwrap().unwrap().stale);
+    }
+    settle(&cache).await;
+    assert_eq!(
+        cache.profile(&login).unwrap().unwrap().xml,
+        after_second.xml
+    );
+    assert_matches_server(&cache, &sb);
 }

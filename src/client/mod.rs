@@ -164,6 +164,16 @@ impl ConcurClient {
 
     /// One traveler's full profile: the document as received and parsed.
     pub async fn profile(&self, login: &str, cancel: &CancelToken) -> Result<(String, Profile)> {
+        let (xml, profile, _) = self.profile_at(login, cancel).await?;
+        Ok((xml, profile))
+    }
+
+    /// [`Self::profile`], with the server's clock when it answered (`Date`), if sent.
+    pub async fn profile_at(
+        &self,
+        login: &str,
+        cancel: &CancelToken,
+    ) -> Result<(String, Profile, Option<Timestamp>)> {
         let reply = self
             .execute(None, cancel, |http, base| {
                 http.get(format!("{base}{PROFILE_PATH}"))
@@ -178,7 +188,7 @@ impl ConcurClient {
             })
         })?;
         let profile = crate::xml::parse_profile(xml.as_bytes())?;
-        Ok((xml, profile))
+        Ok((xml, profile, reply.date))
     }
 
     /// Sends a request built by `build` (given the client and the base URL), with the

@@ -172,6 +172,9 @@ impl World {
         }
         let start = clock_start.unwrap_or_else(Utc::now).timestamp();
         w.clock.start = start.max(newest.saturating_add(1));
+        // Count from now, not from before the travelers were generated: otherwise the
+        // clock runs ahead of real time (and of the `Date` header) by the set-up time.
+        w.clock.started = Instant::now();
         w.rebuild_index();
         w
     }

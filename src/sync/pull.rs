@@ -31,6 +31,9 @@
 //!    database, and replication lag.
 //! 5. When no pass is consistent within `max_crawl_passes`, the checkpoint stays: the next
 //!    sync reads the same window again. Slower, never lossy.
+//! 6. Feed times have whole seconds, so two changes in one second look alike. A stored
+//!    document is therefore only trusted to cover changes up to its fetch's server time
+//!    minus a margin (5 s by default, [`covered_until`]); anything later keeps it stale.
 //!
 //! Deletions never appear in the feed; a reconciliation (a consistent pass over all time)
 //! removes what the server no longer lists, and v4 events report deletions directly.
@@ -129,6 +132,27 @@ impl Shared {
     }
 }
 
+/// The newest change time a fetched document is known to reflect.
+///
+/// The feed's times have whole seconds: a second change within the same second as the one
+/// a summary showed gets the same time, so "the summary we fetched for" cannot prove that
+/// a document is current. The server's clock when it answered (`Date`, also whole
+/// seconds) can: a change stamped `margin` or more before it happened before the document
+/// was read, as long as the server's clocks agree within `margin` minus two seconds (whole
+/// seconds on both sides). So a document is taken to cover changes up to `Date − margin`;
+/// one fetched within `margin` of its latest change stays stale and is fetched once more
+/// by the next sync. Without a `Date` header, the summary's time is all we know.
+pub(crate) fn covered_until(
+    date: Option<Timestamp>,
+    summary: Option<Timestamp>,
+    margin: Duration,
+) -> Option<Timestamp> {
+    match date {
+        Some(d) => Some(d - chrono::Duration::from_std(margin).unwrap_or_default()),
+        None => summary,
+    }
+}
+
 /// The error kind recorded for a per-profile failure, or `None` when the error is not
 /// the profile's fault (the sync must stop instead).
 fn per_profile_kind(e: &Error) -> Option<String> {
@@ -210,6 +234,7 @@ impl Pull {
         let mut workers = Vec::with_capacity(concurrency);
         for _ in 0..concurrency {
             workers.push(tokio::spawn(fetch_loop(
+                self.config.change_margin,
                 self.client.clone(),
                 self.store.clone(),
                 due_rx.clone(),
@@ -438,7 +463,9 @@ impl Shared {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn fetch_loop(
+    margin: Duration,
     client: Arc<ConcurClient>,
     store: Arc<Store>,
     due: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<DueProfile>>>,
@@ -456,11 +483,11 @@ async fn fetch_loop(
             }
         };
         let Some(d) = next else { return };
-        match client.profile(&d.login, &stop).await {
-            Ok((xml, profile)) => {
+        match client.profile_at(&d.login, &stop).await {
+            Ok((xml, profile, date)) => {
                 let item = Fetched {
                     login: d.login,
-                    last_modified: d.last_modified,
+                    last_modified: covered_until(date, d.last_modified, margin),
                     xml,
                     profile,
                 };
@@ -573,6 +600,19 @@ async fn store_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_covers_changes_up_to_the_server_time_minus_the_margin() {
+        let t = |s| DateTime::from_timestamp(s, 0);
+        let margin = Duration::from_secs(5);
+        assert_eq!(covered_until(t(1_000), t(999), margin), t(995));
+        assert_eq!(
+            covered_until(None, t(999), margin),
+            t(999),
+            "no Date: the summary's"
+        );
+        assert_eq!(covered_until(None, None, margin), None);
+    }
 
     #[test]
     fn each_filter_has_its_own_checkpoint() {

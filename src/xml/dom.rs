@@ -35,6 +35,9 @@ pub(crate) struct Node<'a> {
     pub seen: Cell<bool>,
     /// Set when the mapping took a value from it: the canonical name and occurrence.
     pub used: Cell<Option<(&'static str, u32)>>,
+    /// The first child that may not have been looked up yet (every child before it has
+    /// been): lookups start there. `NONE` once every child was looked up (or there is none).
+    pub cursor: Cell<u32>,
 }
 
 /// One attribute.
@@ -94,6 +97,14 @@ impl<'a> Doc<'a> {
         Children {
             doc: self,
             next: self.node(i).first_child,
+        }
+    }
+
+    /// Element `first` and its following siblings.
+    pub fn children_from(&self, first: u32) -> Children<'_, 'a> {
+        Children {
+            doc: self,
+            next: first,
         }
     }
 
@@ -260,10 +271,12 @@ impl<'a> Builder<'a> {
             next_sibling: NONE,
             seen: Cell::new(false),
             used: Cell::new(None),
+            cursor: Cell::new(NONE),
         });
         if let Some(parent) = self.stack.last_mut() {
             if parent.1 == NONE {
                 self.nodes[parent.0 as usize].first_child = idx;
+                self.nodes[parent.0 as usize].cursor.set(idx);
             } else {
                 self.nodes[parent.1 as usize].next_sibling = idx;
             }

@@ -108,7 +108,16 @@ impl<'d, 'a> Reader<'d, 'a> {
     /// The first child of `parent` not yet looked up, whose local name is one of `names`.
     fn find(&self, parent: u32, names: &[&str]) -> Option<u32> {
         let doc = self.doc;
-        doc.children(parent).find(|&c| {
+        let p = doc.node(parent);
+        // Skip the children already looked up at the front: the scan then gives the same
+        // first match as one from the first child, and documents in schema order make
+        // most lookups hit at once.
+        let mut start = p.cursor.get();
+        while start != NONE && doc.node(start).seen.get() {
+            start = doc.node(start).next_sibling;
+        }
+        p.cursor.set(start);
+        doc.children_from(start).find(|&c| {
             let n = doc.node(c);
             !n.seen.get() && names.iter().any(|x| n.name.eq_ignore_ascii_case(x))
         })

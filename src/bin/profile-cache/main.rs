@@ -1,167 +1,188 @@
-//! The `profile-cache` command line (feature `cli`). Today it has the `demo` command:
-//! start the built-in sandbox, sync it into a local database, show a profile and a
-//! search. The full CLI (sync against a real server, show, search, export, loyalty …)
-//! is the CLI milestone's work.
+//! The `profile-cache` command line (feature `cli`): sync SAP Concur travel profiles into
+//! a local database and read them offline, queue loyalty updates, handle notifications,
+//! and run the built-in sandbox (`demo`, `sandbox`).
+//!
+//! Exit codes: 0 success, 1 partial success (some profiles or updates failed), 2 usage,
+//! 3 unauthorized, 4 network/offline, 5 storage, 6 invalid input, 130 interrupted
+//! (Ctrl-C; run the command again to resume).
 
-use profile_cache::client::{OAuthGrant, OAuthProvider};
-use profile_cache::sandbox::{Sandbox, SandboxConfig};
-use profile_cache::sync::{SyncListener, SyncOptions, SyncProgress};
-use profile_cache::{CacheConfig, ProfileCache};
-use std::io::Write;
+mod cli;
+mod commands;
+mod demo;
+mod progress;
+
+use clap::Parser;
+use cli::{Cli, Command};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: profile-cache [--db PATH] demo [--profiles N]";
+/// A failed command: the exit code and one line for stderr (no profile values, no tokens).
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    message: String,
+}
 
-struct Line;
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
 
-impl SyncListener for Line {
-    fn on_progress(&self, p: SyncProgress) {
-        eprint!(
-            "\r  {:?}: pages {}/{}, profiles {}/{}   ",
-            p.phase, p.pages_done, p.pages_total, p.profiles_done, p.profiles_total
-        );
-        let _ = std::io::stderr().flush();
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure::new(2, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Failure::new(6, message)
+    }
+
+    pub fn io(what: &str, e: std::io::Error) -> Self {
+        Failure::new(6, format!("cannot {what}: {e}"))
     }
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut db = std::env::var("PROFILE_CACHE_DB").unwrap_or_else(|_| "profile-cache.db".into());
-    let mut profiles: u64 = 5_000;
-    let mut command = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--db" => db = it.next().cloned().unwrap_or_default(),
-            "--profiles" => match it.next().and_then(|v| v.parse().ok()) {
-                Some(n) => profiles = n,
-                None => return usage("--profiles needs a number"),
-            },
-            "demo" => command = Some("demo"),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            other => return usage(&format!("unknown argument {other:?}")),
+impl From<profile_cache::Error> for Failure {
+    fn from(e: profile_cache::Error) -> Self {
+        use profile_cache::Error as E;
+        let (code, hint) = match &e {
+            E::Unauthorized { .. } | E::TokenProvider(_) => (
+                3,
+                "check --token (PROFILE_CACHE_TOKEN) or the OAuth client id, secret and refresh token",
+            ),
+            E::Offline { .. } => (4, "check --base-url and the network, then try again"),
+            E::RateLimited { .. } => (4, "wait a little, then try again"),
+            E::Server { .. } => (4, "try again later; quote the correlation id to support"),
+            E::Store(_) => (
+                5,
+                "check --db (PROFILE_CACHE_DB) names a profile-cache database this version can use",
+            ),
+            E::InvalidInput { .. } => (6, "fix the value and run the command again"),
+            E::NotFound => (
+                6,
+                "check the login or id (`profile-cache search` finds travelers)",
+            ),
+            E::Cancelled => (130, "run the same command again to resume"),
+            E::Xml(_) => (1, "the server sent a document the cache cannot read"),
+        };
+        Failure::new(code, format!("{e}; {hint}"))
+    }
+}
+
+impl From<profile_cache::sandbox::SandboxError> for Failure {
+    fn from(e: profile_cache::sandbox::SandboxError) -> Self {
+        use profile_cache::sandbox::SandboxError as S;
+        match e {
+            S::Config(_) | S::FaultSyntax { .. } => Failure::usage(e.to_string()),
+            S::Bind { .. } => Failure::new(4, format!("{e}; choose another --port")),
+            _ => Failure::new(1, e.to_string()),
         }
     }
-    if command != Some("demo") {
-        return usage("a command is needed");
+}
+
+pub type Outcome = Result<(), Failure>;
+
+/// Never a backtrace: a closed stdout (`| head`) ends the program quietly; any other
+/// panic is one line (the message names no profile values).
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("unknown");
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        eprintln!("error: internal error ({msg}); please report it");
+        std::process::exit(1);
+    }));
+}
+
+fn main() -> ExitCode {
+    quiet_panics();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    ExitCode::SUCCESS
+                }
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let usage = <Cli as clap::CommandFactory>::command().render_usage();
+                    eprintln!(
+                        "error: a command is needed (try `profile-cache demo`)\n\n{usage}\n\nFor more information, try '--help'."
+                    );
+                    ExitCode::from(2)
+                }
+                _ => {
+                    // One reason, then how to use the command.
+                    let mut text = e.render().to_string();
+                    if !text.contains("Usage:") {
+                        let usage = <Cli as clap::CommandFactory>::command().render_usage();
+                        let at = text.find("\nFor more information").unwrap_or(text.len());
+                        text.insert_str(at, &format!("\n{usage}\n"));
+                    }
+                    eprint!("{text}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+    };
+    if let Command::Completions { shell } = cli.command {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut cmd, "profile-cache", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
     }
-    let rt = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(demo(&db, profiles)) {
+    let result = runtime.block_on(run(cli));
+    // Sandbox and cache tasks end with the runtime; do not wait for slow connections.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("\nerror: {e}");
-            ExitCode::from(match e {
-                profile_cache::Error::Unauthorized { .. } => 3,
-                profile_cache::Error::Offline { .. } => 4,
-                profile_cache::Error::Store(_) => 5,
-                profile_cache::Error::InvalidInput { .. } => 6,
-                _ => 1,
-            })
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
         }
     }
 }
 
-fn usage(why: &str) -> ExitCode {
-    eprintln!("error: {why}\n{USAGE}");
-    ExitCode::from(2)
-}
-
-async fn demo(db: &str, profiles: u64) -> profile_cache::Result<()> {
-    let started = Instant::now();
-    let sb = Sandbox::start(SandboxConfig::new(profiles, 42))
-        .await
-        .map_err(|e| profile_cache::Error::Offline {
-            reason: e.to_string(),
-        })?;
-    println!("sandbox: {} travelers at {}", profiles, sb.base_url());
-    let c = sb.credentials();
-    let tokens = OAuthProvider::new(
-        sb.base_url(),
-        c.client_id,
-        c.client_secret,
-        OAuthGrant::ClientCredentials,
-    )
-    .map_err(|e| profile_cache::Error::TokenProvider(e.message))?;
-    let mut config = CacheConfig::new(db, sb.base_url());
-    // The sandbox stamps changes and its `Date` header from one clock: a 2 s margin is
-    // enough there (real servers get the 5 s default).
-    config.change_margin = Duration::from_secs(2);
-    let cache = ProfileCache::open(config, Arc::new(tokens))?;
-
-    let t = Instant::now();
-    let report = cache
-        .sync(SyncOptions::default(), Some(Arc::new(Line)))
-        .await?;
-    eprintln!();
-    println!(
-        "sync: {} profiles in {:.1} s ({} pages, {} requests, {} failed)",
-        report.profiles_fetched,
-        t.elapsed().as_secs_f64(),
-        report.pages,
-        report.requests,
-        report.failed
-    );
-
-    let login = profile_cache::sandbox::generate::login_for(1);
-    if let Some(p) = cache.profile(&login)? {
-        let g = p.profile.general.clone().unwrap_or_default();
-        println!("\nprofile {login}:");
-        println!(
-            "  name:        {} {}",
-            g.first_name.unwrap_or_default(),
-            g.last_name.unwrap_or_default()
-        );
-        println!("  company:     {}", g.company_name.unwrap_or_default());
-        println!("  passports:   {}", p.profile.passports.len());
-        for m in p.profile.air.iter().flat_map(|a| &a.memberships) {
-            println!(
-                "  air program: {} {}",
-                m.vendor_code.as_deref().unwrap_or("?"),
-                m.status.as_deref().unwrap_or("")
-            );
-        }
+async fn run(cli: Cli) -> Outcome {
+    let g = cli.global;
+    match cli.command {
+        Command::Demo { profiles } => demo::demo(&g, profiles).await,
+        Command::Sandbox(args) => demo::sandbox(&g, args).await,
+        Command::Sync(args) => commands::sync(&g, args).await,
+        Command::Show { login, xml } => commands::show(&g, &login, xml),
+        Command::Search { query, limit } => commands::search(&g, &query, limit),
+        Command::List {
+            status,
+            modified_since,
+        } => commands::list(&g, status, modified_since.as_deref()),
+        Command::Export { format, out } => commands::export(&g, format, out.as_deref()),
+        Command::Status => commands::status(&g),
+        Command::Loyalty(cmd) => commands::loyalty(&g, cmd).await,
+        Command::Subscribe(args) => commands::subscription(&g, args, true).await,
+        Command::Unsubscribe(args) => commands::subscription(&g, args, false).await,
+        Command::Postback {
+            query,
+            body,
+            remote,
+        } => commands::postback(&g, &query, body.as_deref(), remote).await,
+        Command::Event { file, remote } => commands::event(&g, &file, remote).await,
+        Command::Completions { .. } => Ok(()),
     }
-    let t = Instant::now();
-    let hits = cache.search("mar", 5)?;
-    println!(
-        "\nsearch \"mar\" ({:.1} ms):",
-        t.elapsed().as_secs_f64() * 1000.0
-    );
-    for h in hits {
-        println!("  {:<40} {}", h.login, h.display_name.unwrap_or_default());
-    }
-
-    sb.admin().mutate_random(25);
-    // Changes younger than the margin would be fetched again by the next sync: let them age.
-    tokio::time::sleep(Duration::from_millis(2_200)).await;
-    let t = Instant::now();
-    let report = cache.sync(SyncOptions::default(), None).await?;
-    println!(
-        "\nincremental sync after 25 changes: {} profiles, {} requests, {:.0} ms",
-        report.profiles_fetched,
-        report.requests,
-        t.elapsed().as_secs_f64() * 1000.0
-    );
-    let status = cache.status()?;
-    println!(
-        "\ndatabase {db}: {} profiles ({} active, {} inactive), {} stale; demo took {:.1} s",
-        status.counts.profiles,
-        status.counts.active,
-        status.counts.inactive,
-        status.counts.stale,
-        started.elapsed().as_secs_f64()
-    );
-    println!("explore it: sqlite3 {db} 'select login, display_name from profiles limit 5'");
-    Ok(())
 }

@@ -9,7 +9,7 @@
 //! * [`store`]: the local SQLite store (migrations, lookups, search);
 //! * [`client`]: the HTTP client (auth, retries); [`sync`]: the pull engine, the loyalty
 //!   outbox's sending side ([`sync::push`]) and change notifications ([`sync::notify`]);
-//! * [`ProfileCache`]: the facade apps use.
+//! * [`ProfileCache`]: the facade apps use; [`ffi`]: the same API for Kotlin and Swift.
 //! * `sandbox` (feature `sandbox`): a local fake of the Concur API and its test data.
 #![warn(missing_docs)]
 
@@ -18,6 +18,7 @@ pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod ffi;
 pub mod model;
 pub mod store;
 pub mod sync;

@@ -5,6 +5,7 @@
 //! outbox), `sync::notify`, and the store.
 
 use crate::cancel::CancelToken;
+use crate::client::Jitter;
 use crate::client::{ConcurClient, TokenProvider};
 use crate::config::CacheConfig;
 use crate::model::LoyaltyMembership;
@@ -13,13 +14,14 @@ use crate::store::{
     CachedProfile, Counts, ItineraryEvent, OutboxCounts, OutboxEvent, QueuedUpdate, Resolution,
     SearchHit, Store, StoredProfile, StoredSummary, SummaryFilter, UpdateFilter,
 };
+use crate::sync::blocking;
 use crate::sync::notify::{
     self, NotificationKind, NotificationListener, NotificationOutcome, ProfileEvent,
     SubscriptionScope,
 };
 use crate::sync::progress::Reporter;
 use crate::sync::pull::Pull;
-use crate::sync::push::{self, Dispatcher, FlushReport, Jitter, OutboxListener, Push};
+use crate::sync::push::{self, Dispatcher, FlushReport, OutboxListener, Push};
 use crate::sync::{SyncListener, SyncOptions, SyncProgress, SyncReport};
 use crate::{Error, Result};
 use chrono::Utc;
@@ -82,14 +84,6 @@ impl Drop for Inner {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|_| {
-        Error::Store(crate::error::StoreError::Sqlite(
-            "a storage task panicked".into(),
-        ))
-    })?
 }
 
 /// An offline cache of SAP Concur travel profiles. Cheap to clone (shared inside);
@@ -255,7 +249,7 @@ impl ProfileCache {
         let margin = self.inner.config.change_margin;
         let store = self.inner.store.clone();
         let login = profile.login_id.clone().unwrap_or_else(|| login.to_owned());
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             // What the document is known to reflect (see `sync::pull::covered_until`).
             let known = crate::sync::pull::covered_until(
                 date,
@@ -275,11 +269,6 @@ impl ProfileCache {
             store.with_overlay(stored)
         })
         .await
-        .map_err(|_| {
-            Error::Store(crate::error::StoreError::Sqlite(
-                "a storage task panicked".into(),
-            ))
-        })?
     }
 
     /// The stored profile of `login`, showing the loyalty updates not confirmed yet

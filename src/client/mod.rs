@@ -15,7 +15,8 @@ use crate::cancel::CancelToken;
 use crate::config::HttpPolicy;
 use crate::model::{Profile, SummaryPage, Timestamp};
 use crate::{Error, Result};
-use retry::{Jitter, backoff, parse_http_date, parse_retry_after};
+pub(crate) use retry::Jitter;
+use retry::{backoff, parse_http_date, parse_retry_after};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -201,36 +202,14 @@ impl ConcurClient {
     ) -> Result<Reply> {
         let started = Instant::now();
         let mut failures = 0u32;
-        let mut refreshed = false;
         loop {
-            cancel.check()?;
-            let token = self.token(acting_for, refreshed).await?;
-            let base = self.base_url();
-            let request = build(&self.http, &base)
-                .bearer_auth(&token)
-                .header(reqwest::header::ACCEPT, "application/xml");
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let outcome = cancel
-                .run(async { Ok(self.attempt(request).await) })
-                .await?;
-            let (error, retry_after) = match outcome {
-                Attempt::Done(reply) => return Ok(reply),
-                Attempt::Refused {
-                    status,
-                    correlation_id,
-                } => {
-                    if refreshed {
-                        return Err(Error::Unauthorized {
-                            status,
-                            correlation_id,
-                        });
-                    }
-                    refreshed = true;
-                    continue;
-                }
-                Attempt::Permanent(e) => return Err(e),
-                Attempt::Transient(e, retry_after) => (e, retry_after),
-            };
+            let (error, retry_after) =
+                match self.send_authorized(acting_for, cancel, &build).await? {
+                    Attempt::Done(reply) => return Ok(reply),
+                    Attempt::Permanent(e) => return Err(e),
+                    Attempt::Transient(e, retry_after) => (e, retry_after),
+                    Attempt::Refused { .. } => unreachable!("send_authorized resolves refusals"),
+                };
             failures += 1;
             let budget = if matches!(error, Error::Offline { .. }) {
                 self.policy.offline_total
@@ -265,13 +244,37 @@ impl ConcurClient {
         cancel: &CancelToken,
         build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Result<Reply, (Error, Option<Duration>)> {
+        let outcome = self
+            .send_authorized(acting_for, cancel, &build)
+            .await
+            .map_err(|e| (e, None))?;
+        match outcome {
+            Attempt::Done(reply) => Ok(reply),
+            Attempt::Permanent(e) => Err((e, None)),
+            Attempt::Transient(Error::Server { status: 429, .. }, after) => Err((
+                Error::RateLimited {
+                    retry_after_ms: after.unwrap_or_default().as_millis() as u64,
+                },
+                after,
+            )),
+            Attempt::Transient(e, after) => Err((e, after)),
+            Attempt::Refused { .. } => unreachable!("send_authorized resolves refusals"),
+        }
+    }
+
+    /// One attempt with the token for `acting_for`; a refused token is refreshed and the
+    /// request sent again once, a second refusal is `Unauthorized`. Never returns
+    /// [`Attempt::Refused`].
+    async fn send_authorized(
+        &self,
+        acting_for: Option<&str>,
+        cancel: &CancelToken,
+        build: &impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<Attempt> {
         let mut refreshed = false;
         loop {
-            cancel.check().map_err(|e| (e, None))?;
-            let token = self
-                .token(acting_for, refreshed)
-                .await
-                .map_err(|e| (e, None))?;
+            cancel.check()?;
+            let token = self.token(acting_for, refreshed).await?;
             let base = self.base_url();
             let request = build(&self.http, &base)
                 .bearer_auth(&token)
@@ -279,36 +282,20 @@ impl ConcurClient {
             self.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = cancel
                 .run(async { Ok(self.attempt(request).await) })
-                .await
-                .map_err(|e| (e, None))?;
-            return match outcome {
-                Attempt::Done(reply) => Ok(reply),
+                .await?;
+            match outcome {
                 Attempt::Refused {
                     status,
                     correlation_id,
-                } => {
-                    if refreshed {
-                        Err((
-                            Error::Unauthorized {
-                                status,
-                                correlation_id,
-                            },
-                            None,
-                        ))
-                    } else {
-                        refreshed = true;
-                        continue;
-                    }
+                } if refreshed => {
+                    return Err(Error::Unauthorized {
+                        status,
+                        correlation_id,
+                    });
                 }
-                Attempt::Permanent(e) => Err((e, None)),
-                Attempt::Transient(Error::Server { status: 429, .. }, after) => Err((
-                    Error::RateLimited {
-                        retry_after_ms: after.unwrap_or_default().as_millis() as u64,
-                    },
-                    after,
-                )),
-                Attempt::Transient(e, after) => Err((e, after)),
-            };
+                Attempt::Refused { .. } => refreshed = true,
+                other => return Ok(other),
+            }
         }
     }
 

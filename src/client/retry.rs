@@ -46,7 +46,7 @@ pub(crate) fn parse_http_date(value: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
-/// A small, lock-free random source for jitter (xorshift64*; not for secrets).
+/// A small, lock-free random source for jitter (splitmix64; not for secrets).
 #[derive(Debug)]
 pub(crate) struct Jitter(AtomicU64);
 
@@ -54,23 +54,24 @@ impl Jitter {
     pub(crate) fn new() -> Self {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x1234_5678)
-            | 1;
+            .map_or(7, |d| d.as_nanos() as u64);
         Jitter(AtomicU64::new(seed))
+    }
+
+    /// The next 64 random bits.
+    pub(crate) fn next(&self) -> u64 {
+        let mut z = self
+            .0
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 
     /// A number in `0..n` (0 when `n` is 0).
     pub(crate) fn below(&self, n: u64) -> u64 {
-        if n == 0 {
-            return 0;
-        }
-        let mut x = self.0.load(Ordering::Relaxed);
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0.store(x, Ordering::Relaxed);
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        if n == 0 { 0 } else { self.next() % n }
     }
 }
 

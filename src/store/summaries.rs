@@ -100,17 +100,7 @@ impl Store {
                  WHERE login = ?1",
             )?;
             let mut rows = stmt.query([login])?;
-            match rows.next()? {
-                Some(r) => Ok(Some(StoredSummary {
-                    login: r.get(0)?,
-                    sync_id: r.get(1)?,
-                    status: status_from_sql(r.get(2)?),
-                    last_modified: from_ms_opt(r.get(3)?)?,
-                    seen_at: from_ms(r.get(4)?)?,
-                    stale: r.get(5)?,
-                })),
-                None => Ok(None),
-            }
+            rows.next()?.map(summary_row).transpose()
         })
     }
 
@@ -258,16 +248,21 @@ pub(crate) fn list(conn: &Connection, filter: &SummaryFilter) -> Result<Vec<Stor
     let mut rows = stmt.query(params![status, since, limit, filter.offset])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push(StoredSummary {
-            login: r.get(0)?,
-            sync_id: r.get(1)?,
-            status: status_from_sql(r.get(2)?),
-            last_modified: from_ms_opt(r.get(3)?)?,
-            seen_at: from_ms(r.get(4)?)?,
-            stale: r.get(5)?,
-        });
+        out.push(summary_row(r)?);
     }
     Ok(out)
+}
+
+/// A row of `SELECT login, sync_id, status, last_modified, seen_at, stale FROM summaries`.
+fn summary_row(r: &rusqlite::Row<'_>) -> Result<StoredSummary> {
+    Ok(StoredSummary {
+        login: r.get(0)?,
+        sync_id: r.get(1)?,
+        status: status_from_sql(r.get(2)?),
+        last_modified: from_ms_opt(r.get(3)?)?,
+        seen_at: from_ms(r.get(4)?)?,
+        stale: r.get(5)?,
+    })
 }
 
 #[cfg(test)]

@@ -26,3 +26,14 @@ pub struct SyncOptions {
     /// Summary page size, 1..=200 (default: the cache's configuration, 200).
     pub page_size: Option<u32>,
 }
+
+/// Runs blocking store work off the async runtime's threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> crate::Result<T> + Send + 'static,
+) -> crate::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| {
+        crate::Error::Store(crate::error::StoreError::Sqlite(
+            "a storage task panicked".into(),
+        ))
+    })?
+}

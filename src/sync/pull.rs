@@ -39,6 +39,7 @@
 //! removes what the server no longer lists, and v4 events report deletions directly.
 
 use super::SyncOptions;
+use super::blocking;
 use super::progress::{Reporter, SyncReport};
 use crate::cancel::CancelToken;
 use crate::client::{ConcurClient, SummaryQuery};
@@ -80,14 +81,6 @@ pub(crate) struct Pull {
     pub config: CacheConfig,
     pub cancel: CancelToken,
     pub reporter: Arc<Reporter>,
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|_| {
-        Error::Store(crate::error::StoreError::Sqlite(
-            "a storage task panicked".into(),
-        ))
-    })?
 }
 
 /// The checkpoint's meta key for a travel-config filter.

@@ -21,8 +21,9 @@
 //! ("a row found `sending` is sent again") assumes one process flushes a database at a
 //! time, as one app does.
 
+use super::blocking;
 use crate::cancel::CancelToken;
-use crate::client::{ConcurClient, LOYALTY_PATH};
+use crate::client::{ConcurClient, Jitter, LOYALTY_PATH};
 use crate::config::{CallerRole, OutboxPolicy};
 use crate::model::{LoyaltyMembership, LoyaltyStatus, LoyaltyUpdate, LoyaltyVendorType, Total};
 use crate::store::{OutboxEvent, QueuedUpdate, Store, UpdateState};
@@ -218,37 +219,6 @@ pub(crate) fn backoff(
     let half = exp / 2;
     let jitter = Duration::from_nanos(random % (half.as_nanos() as u64 + 1));
     (half + jitter).max(retry_after.unwrap_or_default())
-}
-
-/// A small random source for jitter (splitmix64; not for secrets).
-#[derive(Debug)]
-pub(crate) struct Jitter(AtomicU64);
-
-impl Jitter {
-    pub(crate) fn new() -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(7, |d| d.as_nanos() as u64);
-        Jitter(AtomicU64::new(seed))
-    }
-
-    pub(crate) fn next(&self) -> u64 {
-        let mut z = self
-            .0
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-            .wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|_| {
-        Error::Store(crate::error::StoreError::Sqlite(
-            "a storage task panicked".into(),
-        ))
-    })?
 }
 
 /// One flush's shared context.

@@ -403,12 +403,14 @@ enum Attempt {
 }
 
 /// The kind of a Concur `Error` body's message, without what follows a colon (the
-/// `Invalid User:someone@example.org` form names the user).
+/// `Invalid User:someone@example.org` form names the user). A message that still looks
+/// like it holds a value (an `@` or a digit) is dropped rather than kept.
 fn error_kind(body: &[u8]) -> Option<String> {
     let e = crate::xml::parse_error(body).ok()?;
     let message = e.message?;
     let kind = message.split(':').next().unwrap_or("").trim();
-    (!kind.is_empty()).then(|| kind.chars().take(80).collect())
+    let looks_like_a_value = kind.chars().any(|c| c == '@' || c.is_ascii_digit());
+    (!kind.is_empty() && !looks_like_a_value).then(|| kind.chars().take(80).collect())
 }
 
 trait WholeSeconds {
@@ -431,5 +433,7 @@ mod tests {
         let body = b"<Error><Message>Invalid User:someone@example.org</Message></Error>";
         assert_eq!(error_kind(body).as_deref(), Some("Invalid User"));
         assert_eq!(error_kind(b"<html/>"), None);
+        let unkeyed = b"<Error><Message>No user someone@example.org</Message></Error>";
+        assert_eq!(error_kind(unkeyed), None);
     }
 }

@@ -8,7 +8,7 @@ use profile_cache::xml::*;
 const FULL: &[u8] = include_bytes!("fixtures/profile_full.xml");
 const QUIRKS: &[u8] = include_bytes!("fixtures/profile_quirks.xml");
 
-fn date(y: i32, m: u32, d: u32) -> Option<Date> {
+fn date(y: i32, m: u32, d: u32) -> Option<CalendarDate> {
     NaiveDate::from_ymd_opt(y, m, d)
 }
 

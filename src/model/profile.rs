@@ -100,7 +100,7 @@ pub struct General {
     /// `Division`.
     pub division: Option<String>,
     /// `AccountTerminationDate`.
-    pub account_termination_date: Option<Date>,
+    pub account_termination_date: Option<CalendarDate>,
     /// `PreferredLanguage` (e.g. `en-US`).
     pub preferred_language: Option<String>,
     /// `EReceiptOptIn`.
@@ -224,7 +224,7 @@ pub struct NationalId {
     /// `IssuingCountry`.
     pub issuing_country: Option<String>,
     /// `Expiration`.
-    pub expiration: Option<Date>,
+    pub expiration: Option<CalendarDate>,
 }
 
 /// `DriversLicenses/DriversLicense` (sensitive).
@@ -238,7 +238,7 @@ pub struct DriversLicense {
     /// `IssuingState`.
     pub issuing_state: Option<String>,
     /// `Expiration`.
-    pub expiration: Option<Date>,
+    pub expiration: Option<CalendarDate>,
 }
 
 /// `Passports/Passport` (sensitive).
@@ -250,9 +250,9 @@ pub struct Passport {
     /// `PassportNationality`.
     pub nationality: Option<String>,
     /// `PassportExpiration`.
-    pub expiration: Option<Date>,
+    pub expiration: Option<CalendarDate>,
     /// `PassportDateIssued`.
-    pub date_issued: Option<Date>,
+    pub date_issued: Option<CalendarDate>,
     /// `PassportCityIssued`.
     pub city_issued: Option<String>,
     /// `PassportCountryIssued`.
@@ -270,9 +270,9 @@ pub struct Visa {
     /// `VisaType`.
     pub kind: Option<VisaType>,
     /// `VisaDateIssued`.
-    pub date_issued: Option<Date>,
+    pub date_issued: Option<CalendarDate>,
     /// `VisaExpiration`.
-    pub expiration: Option<Date>,
+    pub expiration: Option<CalendarDate>,
     /// `VisaCityIssued`.
     pub city_issued: Option<String>,
     /// `VisaCountryIssued`.
@@ -352,9 +352,9 @@ pub struct Sponsors {
     /// `SponsorName`.
     pub sponsor_name: Option<String>,
     /// `SponsorshipStartDate`.
-    pub sponsorship_start_date: Option<Date>,
+    pub sponsorship_start_date: Option<CalendarDate>,
     /// `SponsorshipEndDate`.
-    pub sponsorship_end_date: Option<Date>,
+    pub sponsorship_end_date: Option<CalendarDate>,
     /// `LoginID` of the sponsor.
     pub login_id: Option<String>,
 }
@@ -366,7 +366,7 @@ pub struct TsaInfo {
     /// `Gender`.
     pub gender: Option<Gender>,
     /// `DateOfBirth`.
-    pub date_of_birth: Option<Date>,
+    pub date_of_birth: Option<CalendarDate>,
     /// `NoMiddleName`.
     pub no_middle_name: Option<bool>,
     /// `PreCheckNumber`.

@@ -28,7 +28,7 @@ pub struct Membership {
     /// `SegmentsUntilNextStatus`.
     pub segments_until_next_status: Option<Total>,
     /// `Expiration` (rail and car).
-    pub expiration: Option<Date>,
+    pub expiration: Option<CalendarDate>,
     /// `BahnCardClass` (rail).
     pub bahn_card_class: Option<String>,
     /// `BahnCardType` (rail).
@@ -168,9 +168,9 @@ pub struct UnusedTicket {
     /// `TicketType`.
     pub ticket_type: Option<String>,
     /// `IssueDate`.
-    pub issue_date: Option<Date>,
+    pub issue_date: Option<CalendarDate>,
     /// `ExpirationDate`.
-    pub expiration_date: Option<Date>,
+    pub expiration_date: Option<CalendarDate>,
     /// `Notes`.
     pub notes: Option<String>,
 }
@@ -186,7 +186,7 @@ pub struct SouthwestUnusedTicket {
     /// `Currency`.
     pub currency: Option<String>,
     /// `ExpirationDate`.
-    pub expiration_date: Option<Date>,
+    pub expiration_date: Option<CalendarDate>,
 }
 
 /// `AdvantageMemberships/AdvantageMembership`: a discount or advantage program.
@@ -206,7 +206,7 @@ pub struct AdvantageMembership {
     /// `ProgramCode`.
     pub program_code: Option<String>,
     /// `ExpirationDate`.
-    pub expiration_date: Option<Date>,
+    pub expiration_date: Option<CalendarDate>,
     /// `OptionCode`.
     pub option_code: Option<String>,
     /// `ProgramName`.

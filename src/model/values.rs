@@ -12,8 +12,8 @@ use std::fmt;
 pub type Timestamp = DateTime<Utc>;
 
 /// A calendar date without a time zone (`YYYY-MM-DD` on the wire). Across the FFI it is
-/// that same ISO string.
-pub type Date = NaiveDate;
+/// that same ISO string. (Not named `Date`: in Swift that would hide `Foundation.Date`.)
+pub type CalendarDate = NaiveDate;
 
 uniffi::custom_type!(Timestamp, i64, {
     remote,
@@ -22,7 +22,7 @@ uniffi::custom_type!(Timestamp, i64, {
         .ok_or_else(|| uniffi::deps::anyhow::anyhow!("timestamp out of range")),
 });
 
-uniffi::custom_type!(Date, String, {
+uniffi::custom_type!(CalendarDate, String, {
     remote,
     lower: |d| d.format("%Y-%m-%d").to_string(),
     try_lift: |s| NaiveDate::parse_from_str(&s, "%Y-%m-%d")

@@ -82,7 +82,7 @@ impl Leaf for Timestamp {
     }
 }
 
-impl Leaf for Date {
+impl Leaf for CalendarDate {
     /// `YYYY-MM-DD`; a date-time at midnight is accepted as its date. Any other time of day
     /// is not a date: the element is kept as unknown rather than losing the time.
     fn parse(text: &str) -> Option<Self> {

@@ -176,11 +176,28 @@ impl ProfileCache {
 
     /// Brings the cache up to date with SAP Concur. One sync runs at a time (a second call
     /// waits for the first). Resumes where an interrupted sync stopped.
+    ///
+    /// `reconcile` cannot be combined with `travel_configs` ([`Error::InvalidInput`]): a
+    /// filtered feed does not list the travelers of other configs, so a reconciliation
+    /// would remove them.
     pub async fn sync(
         &self,
         options: SyncOptions,
         listener: Option<Arc<dyn SyncListener>>,
     ) -> Result<SyncReport> {
+        if options.reconcile
+            && options
+                .travel_configs
+                .as_ref()
+                .is_some_and(|c| !c.is_empty())
+        {
+            return Err(Error::InvalidInput {
+                field: "travel_configs".into(),
+                reason: "cannot be combined with reconcile (it would remove the travelers of \
+                         other travel configs)"
+                    .into(),
+            });
+        }
         let _guard = self.inner.sync_lock.lock().await;
         let cancel = CancelToken::new();
         let reporter = Arc::new(Reporter::new(listener));
@@ -200,6 +217,11 @@ impl ProfileCache {
         match &result {
             Ok(_) => {
                 store.set_meta("sync.last_success_at", &now)?;
+                store.delete_meta("sync.last_error")?;
+            }
+            // Interrupted, not failed: no error to show (`last_attempt_at` is newer than
+            // `last_success_at` and nothing runs); the next sync resumes.
+            Err(Error::Cancelled) => {
                 store.delete_meta("sync.last_error")?;
             }
             Err(e) => store.set_meta("sync.last_error", &e.to_string())?,
@@ -335,6 +357,10 @@ impl ProfileCache {
             .inner
             .store
             .queue_update(login.trim(), &membership, Utc::now())?;
+        log::info!(
+            "update {id} queued for {}",
+            crate::logging::tag(login.trim())
+        );
         if self.inner.config.outbox.auto_flush.is_some() {
             self.inner.wake.notify_one();
         }
@@ -489,6 +515,13 @@ impl ProfileCache {
     /// [`Error::InvalidInput`] and changes nothing; a repeat is harmless.
     pub async fn handle_postback(&self, query: &str, body: &[u8]) -> Result<NotificationOutcome> {
         let p = notify::parse_postback(query)?;
+        log::info!(
+            "postback ({}) for {}",
+            p.kind.as_wire(),
+            p.login
+                .as_deref()
+                .map_or_else(|| "-".into(), crate::logging::tag)
+        );
         let need_login = || {
             p.login.clone().ok_or_else(|| Error::InvalidInput {
                 field: "userid_value".into(),
@@ -533,6 +566,13 @@ impl ProfileCache {
     /// them when sent: `failed`, for the app to discard).
     pub async fn handle_event(&self, json: &str) -> Result<NotificationOutcome> {
         let event = notify::parse_event(json)?;
+        log::info!(
+            "event ({})",
+            match &event {
+                ProfileEvent::Changed { .. } => "profile changed",
+                ProfileEvent::Deleted { .. } => "profile deleted",
+            }
+        );
         let (ProfileEvent::Changed { login, user_id } | ProfileEvent::Deleted { login, user_id }) =
             &event;
         let login = match (login, user_id) {

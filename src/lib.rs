@@ -9,7 +9,9 @@
 //! * [`store`]: the local SQLite store (migrations, lookups, search);
 //! * [`client`]: the HTTP client (auth, retries); [`sync`]: the pull engine, the loyalty
 //!   outbox's sending side ([`sync::push`]) and change notifications ([`sync::notify`]);
-//! * [`ProfileCache`]: the facade apps use; [`ffi`]: the same API for Kotlin and Swift.
+//! * [`ProfileCache`]: the facade apps use; [`ffi`]: the same API for Kotlin and Swift;
+//!   [`logging`]: what the library logs (never profile values or tokens) and the bridge to
+//!   an app's own logging.
 //! * `sandbox` (feature `sandbox`): a local fake of the Concur API and its test data.
 #![warn(missing_docs)]
 
@@ -19,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod ffi;
+pub mod logging;
 pub mod model;
 pub mod store;
 pub mod sync;

@@ -322,6 +322,70 @@ async fn a_dead_server_is_offline_quickly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_token_server_is_offline_not_unauthorized() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let tokens =
+        Arc::new(OAuthProvider::new(&dead, "id", "secret", OAuthGrant::ClientCredentials).unwrap());
+    let mut config = CacheConfig::new(dir.path().join("c.db"), &dead);
+    config.http.base_delay = Duration::from_millis(10);
+    let cache = ProfileCache::open(config, tokens).unwrap();
+    let t = Instant::now();
+    let err = cache.sync(SyncOptions::default(), None).await.unwrap_err();
+    assert!(matches!(err, Error::Offline { .. }), "{err:?}");
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filtered_sync_keeps_its_own_checkpoint_and_cannot_reconcile() {
+    let sb = sandbox(400).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open(&dir, &sb);
+    let some = |c: &str| SyncOptions {
+        travel_configs: Some(vec![c.to_owned()]),
+        ..Default::default()
+    };
+    let configs = profile_cache::sandbox::generate::travel_configs();
+    assert!(configs.len() >= 2, "the sandbox has several travel configs");
+    let first = configs[0];
+    let report = cache.sync(some(first), None).await.unwrap();
+    assert!(report.checkpoint_advanced);
+    let stored = cache.status().unwrap().counts.profiles;
+    assert!(
+        stored > 0 && stored < 400,
+        "only the filtered travelers: {stored}"
+    );
+
+    let refused = cache
+        .sync(
+            SyncOptions {
+                reconcile: true,
+                ..some(first)
+            },
+            None,
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::InvalidInput { field, .. }) if field == "travel_configs"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        cache.status().unwrap().counts.profiles,
+        stored,
+        "nothing removed"
+    );
+    // An unfiltered sync then brings in everyone else.
+    cache.sync(SyncOptions::default(), None).await.unwrap();
+    assert_eq!(cache.status().unwrap().counts.profiles, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_stops_quickly_and_the_next_sync_resumes_without_refetching() {
     let sb = sandbox(3_000).await;
     sb.admin().add_fault_spec("profile:latency=5").unwrap();
@@ -346,6 +410,9 @@ async fn cancel_stops_quickly_and_the_next_sync_resumes_without_refetching() {
     );
     let stored = cache.store().counts().unwrap().profiles;
     assert!((300..3_000).contains(&stored));
+    let status = cache.status().unwrap();
+    assert!(status.last_error.is_none(), "interrupted is not failed");
+    assert!(status.last_attempt_at > status.last_success_at);
 
     sb.admin().clear_faults();
     sb.admin().reset_request_counts();

@@ -9,13 +9,26 @@ use std::fmt;
 pub struct TokenError {
     /// What went wrong, for logs and error reports.
     pub message: String,
+    /// The token server could not be reached (or answered 5xx/429): the request is
+    /// retried like any network failure and ends as offline, not unauthorized.
+    pub transient: bool,
 }
 
 impl TokenError {
-    /// A token error with a message.
+    /// A token error with a message: no token can be had (the grant was refused, no user
+    /// is signed in). Ends the operation as unauthorized.
     pub fn new(message: impl Into<String>) -> Self {
         TokenError {
             message: message.into(),
+            transient: false,
+        }
+    }
+
+    /// The token server could not be reached: retried, then offline.
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        TokenError {
+            message: message.into(),
+            transient: true,
         }
     }
 }

@@ -218,6 +218,7 @@ impl ConcurClient {
             };
             let delay = backoff(&self.policy, failures, retry_after, &self.jitter);
             if failures >= self.policy.max_attempts || started.elapsed() + delay > budget {
+                log::warn!("request failed after {failures} attempt(s), giving up: {error}");
                 return Err(match (error, retry_after) {
                     (Error::Server { status: 429, .. }, after) => Error::RateLimited {
                         retry_after_ms: after.unwrap_or(delay).as_millis() as u64,
@@ -225,6 +226,11 @@ impl ConcurClient {
                     (e, _) => e,
                 });
             }
+            log::debug!(
+                "request failed ({error}); attempt {} in {} ms",
+                failures + 1,
+                delay.as_millis()
+            );
             cancel
                 .run(async {
                     tokio::time::sleep(delay).await;
@@ -274,7 +280,12 @@ impl ConcurClient {
         let mut refreshed = false;
         loop {
             cancel.check()?;
-            let token = self.token(acting_for, refreshed).await?;
+            let token = match self.token(acting_for, refreshed).await {
+                Ok(token) => token,
+                // The token server is unreachable: retried like any network failure.
+                Err(e @ Error::Offline { .. }) => return Ok(Attempt::Transient(e, None)),
+                Err(e) => return Err(e),
+            };
             let base = self.base_url();
             let request = build(&self.http, &base)
                 .bearer_auth(&token)
@@ -293,7 +304,10 @@ impl ConcurClient {
                         correlation_id,
                     });
                 }
-                Attempt::Refused { .. } => refreshed = true,
+                Attempt::Refused { status, .. } => {
+                    log::info!("token refused (HTTP {status}): asking for a fresh one");
+                    refreshed = true;
+                }
                 other => return Ok(other),
             }
         }
@@ -315,7 +329,10 @@ impl ConcurClient {
         let token = tokio::task::spawn_blocking(move || tokens.access_token(who.as_deref(), force))
             .await
             .map_err(|_| Error::TokenProvider("the token provider panicked".into()))?
-            .map_err(|e| Error::TokenProvider(e.message))?;
+            .map_err(|e| match e.transient {
+                true => Error::Offline { reason: e.message },
+                false => Error::TokenProvider(e.message),
+            })?;
         self.tokens_cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())

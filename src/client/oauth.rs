@@ -138,7 +138,7 @@ impl OAuthProvider {
             .send()
             .await
             .map_err(|e| {
-                TokenError::new(format!(
+                TokenError::unreachable(format!(
                     "token endpoint unreachable ({})",
                     super::describe(&e)
                 ))
@@ -147,7 +147,12 @@ impl OAuthProvider {
         let body = reply
             .bytes()
             .await
-            .map_err(|_| TokenError::new("token response was cut off"))?;
+            .map_err(|_| TokenError::unreachable("token response was cut off"))?;
+        if status == 429 || status >= 500 {
+            return Err(TokenError::unreachable(format!(
+                "token endpoint unavailable (HTTP {status})"
+            )));
+        }
         if status != 200 {
             let why = serde_json::from_slice::<TokenFailure>(&body)
                 .map(|f| {

@@ -5,6 +5,7 @@
 
 use super::AppError;
 use crate::client::TokenError;
+use crate::logging::{LogLevel, LogRecord};
 use crate::store::{ItineraryEvent, OutboxEvent};
 use crate::sync::SyncProgress;
 use std::sync::Arc;
@@ -48,6 +49,33 @@ pub trait NotificationListener: Send + Sync {
     fn on_itinerary(&self, event: ItineraryEvent) -> Result<(), AppError>;
 }
 
+/// Receives the library's log lines, to pass on to the app's own logging (Logcat,
+/// `os_log`, SLF4J…). Lines never hold profile values or tokens; a traveler appears as a
+/// short hash of the login (`#1a2b3c4d`). Called on the thread that logged: keep it quick.
+#[uniffi::export(foreign)]
+pub trait LogSink: Send + Sync {
+    /// One line.
+    fn log(&self, record: LogRecord) -> Result<(), AppError>;
+}
+
+/// Sends the library's log lines at `level` or more severe to `sink`; `null` stops them.
+/// One sink per process (a later call replaces it). Returns `false` when the process
+/// already had another Rust logger, which then keeps the lines.
+#[uniffi::export]
+pub fn set_log_sink(sink: Option<Arc<dyn LogSink>>, level: LogLevel) -> bool {
+    let sink = sink.map(|s| Arc::new(Logs(s)) as Arc<dyn crate::logging::Sink>);
+    crate::logging::install(sink, level)
+}
+
+struct Logs(Arc<dyn LogSink>);
+
+impl crate::logging::Sink for Logs {
+    fn log(&self, record: LogRecord) {
+        // A sink that fails cannot be told about it through the log; drop the line.
+        let _ = self.0.log(record);
+    }
+}
+
 pub(crate) struct Tokens(pub(crate) Arc<dyn TokenProvider>);
 
 impl crate::client::TokenProvider for Tokens {
@@ -58,7 +86,10 @@ impl crate::client::TokenProvider for Tokens {
     ) -> Result<String, TokenError> {
         self.0
             .access_token(acting_for.map(str::to_owned), force_refresh)
-            .map_err(|AppError::Failed { detail }| TokenError::new(detail))
+            .map_err(|e| match e {
+                AppError::Failed { detail } => TokenError::new(detail),
+                AppError::Offline { detail } => TokenError::unreachable(detail),
+            })
     }
 }
 

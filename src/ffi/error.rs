@@ -153,6 +153,13 @@ pub enum AppError {
         /// What failed (must not contain a token).
         detail: String,
     },
+    /// The app's code could not reach its server (a token provider refreshing over a
+    /// dead network): the library retries, then reports `CacheError.Offline`.
+    #[error("{detail}")]
+    Offline {
+        /// What failed (must not contain a token).
+        detail: String,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for AppError {

@@ -15,7 +15,9 @@ mod sandbox;
 pub mod types;
 
 pub use cache::ProfileCache;
-pub use callbacks::{NotificationListener, OutboxListener, SyncListener, TokenProvider};
+pub use callbacks::{
+    LogSink, NotificationListener, OutboxListener, SyncListener, TokenProvider, set_log_sink,
+};
 pub use error::{AppError, CacheError};
 #[cfg(feature = "ffi-sandbox")]
 pub use sandbox::TestSandbox;

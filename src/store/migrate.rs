@@ -134,6 +134,7 @@ pub(crate) fn apply(conn: &mut Connection, migrations: &[Migration], version: i6
         tx.execute_batch(migration.sql)?;
         tx.pragma_update(None, "user_version", migration.version)?;
         tx.commit()?;
+        log::info!("database migrated to schema version {}", migration.version);
     }
     Ok(())
 }

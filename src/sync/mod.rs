@@ -11,19 +11,25 @@ pub use notify::{NotificationKind, NotificationListener, NotificationOutcome, Su
 pub use progress::{SyncListener, SyncPhase, SyncProgress, SyncReport};
 pub use push::{FlushReport, OutboxListener};
 
-/// Options of one [`ProfileCache::sync`](crate::ProfileCache::sync).
+/// Options of one [`ProfileCache::sync`](crate::ProfileCache::sync). Every field has a
+/// default in Kotlin and Swift (`SyncOptions()`: an incremental sync).
 #[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
 pub struct SyncOptions {
     /// Crawl from the beginning of time and re-fetch every profile.
+    #[uniffi(default)]
     pub full: bool,
     /// Crawl from the beginning of time and remove profiles the server no longer lists
     /// (only after a consistent pass).
+    #[uniffi(default)]
     pub reconcile: bool,
     /// Only these travel configs (`travelConfigs`); each filter keeps its own checkpoint.
+    #[uniffi(default)]
     pub travel_configs: Option<Vec<String>>,
     /// Profiles fetched at once (default: the cache's configuration, 8).
+    #[uniffi(default)]
     pub concurrency: Option<u32>,
     /// Summary page size, 1..=200 (default: the cache's configuration, 200).
+    #[uniffi(default)]
     pub page_size: Option<u32>,
 }
 

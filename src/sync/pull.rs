@@ -184,6 +184,17 @@ impl Pull {
             .unwrap_or(self.config.page_size)
             .clamp(1, 200);
         let mut report = SyncReport::default();
+        log::info!(
+            "sync started ({}, concurrency {concurrency}, page size {page_size}, {} travel config filter(s))",
+            if options.reconcile {
+                "reconcile"
+            } else if options.full {
+                "full"
+            } else {
+                "incremental"
+            },
+            configs.len()
+        );
 
         if options.full {
             let store = self.store.clone();
@@ -273,13 +284,42 @@ impl Pull {
         self.reporter
             .update(true, |p| p.phase = super::SyncPhase::Done);
         if self.cancel.is_cancelled() {
+            log::info!(
+                "sync cancelled after {} ms ({} profiles stored); the next sync resumes",
+                report.duration_ms,
+                report.profiles_fetched
+            );
             return Err(Error::Cancelled);
         }
-        crawl?;
-        if let Some(e) = shared.take_fatal() {
-            return Err(e);
+        let outcome = crawl.and_then(|()| shared.take_fatal().map_or(Ok(()), Err));
+        match outcome {
+            Ok(()) => {
+                log::info!(
+                    "sync finished in {} ms: {} pages, {} pass(es), {} summaries, {} profiles fetched, {} failed, {} deferred, checkpoint {}",
+                    report.duration_ms,
+                    report.pages,
+                    report.passes,
+                    report.summaries_seen,
+                    report.profiles_fetched,
+                    report.failed,
+                    report.deferred,
+                    if report.checkpoint_advanced {
+                        "advanced"
+                    } else {
+                        "kept"
+                    }
+                );
+                Ok(report)
+            }
+            Err(e) => {
+                log::error!(
+                    "sync failed after {} ms ({} profiles stored): {e}",
+                    report.duration_ms,
+                    report.profiles_fetched
+                );
+                Err(e)
+            }
         }
-        Ok(report)
     }
 
     async fn enqueue_due(
@@ -324,7 +364,10 @@ impl Pull {
             .filter(|c| c.key == key && c.reconcile == reconcile && c.items_per_page == page_size)
             .filter(|c| reconcile || c.from_ms <= from.timestamp_millis());
         let mut cursor = match resumed {
-            Some(c) => c,
+            Some(c) => {
+                log::info!("resuming an interrupted crawl after page {}", c.page_done);
+                c
+            }
             None => {
                 let store = self.store.clone();
                 blocking(move || store.reset_crawl()).await?;
@@ -408,6 +451,10 @@ impl Pull {
                     }
                 }
                 let pages_total = cursor.total_pages.unwrap_or(page);
+                log::debug!(
+                    "summary page {page}/{pages_total}: {} summaries, {added} to fetch",
+                    times.len()
+                );
                 self.reporter.update(false, |p| {
                     p.pages_done += 1;
                     p.pages_total = pages_total;
@@ -431,6 +478,12 @@ impl Pull {
                 return Ok(());
             }
             // Pages shifted under us: read the window again.
+            log::warn!(
+                "crawl pass {} was inconsistent ({} distinct travelers, {} announced): reading the window again",
+                report.passes,
+                distinct,
+                expected.map_or_else(|| "none".to_owned(), |t| t.to_string())
+            );
             let store = self.store.clone();
             blocking(move || store.reset_crawl()).await?;
             cursor.page_done = 0;
@@ -491,6 +544,10 @@ async fn fetch_loop(
             Err(Error::Cancelled) => return,
             Err(e) => match per_profile_kind(&e) {
                 Some(kind) => {
+                    log::warn!(
+                        "profile {} could not be fetched ({kind}); retried by a later sync",
+                        crate::logging::tag(&d.login)
+                    );
                     shared.failed.fetch_add(1, Ordering::Relaxed);
                     let (store, login) = (store.clone(), d.login.clone());
                     let recorded =
@@ -572,6 +629,7 @@ async fn store_loop(
                     // Freed here, on a runtime thread like the ones that allocated them,
                     // not on the blocking pool's thread (cross-thread frees are slow).
                     drop(items);
+                    log::debug!("stored a batch of {n} profiles");
                     shared.fetched.fetch_add(n, Ordering::Relaxed);
                     reporter.update(false, |p| {
                         p.phase = super::SyncPhase::Fetching;

@@ -285,13 +285,24 @@ impl Push {
             return Err(Error::Cancelled);
         }
         let n = |a: &AtomicU64| a.load(Ordering::Relaxed) as u32;
-        Ok(FlushReport {
+        let report = FlushReport {
             attempted: n(&tally.attempted),
             sent: n(&tally.sent),
             failed: n(&tally.failed),
             pending: (counts.pending + counts.sending) as u32,
             conflicts: counts.conflict as u32,
-        })
+        };
+        if report.attempted > 0 {
+            log::info!(
+                "outbox flush: {} attempted, {} sent, {} refused, {} still pending, {} in conflict",
+                report.attempted,
+                report.sent,
+                report.failed,
+                report.pending,
+                report.conflicts
+            );
+        }
+        Ok(report)
     }
 
     /// One traveler's due updates, oldest first, until one fails transiently.
@@ -339,10 +350,16 @@ impl Push {
         let now = Utc::now();
         let result = match outcome {
             Outcome::Sent(server_time) => {
+                log::debug!("update {id} for {}: sent", crate::logging::tag(&u.login));
                 tally.sent.fetch_add(1, Ordering::Relaxed);
                 blocking(move || store.mark_sent(id, now, server_time).map(|_| true)).await
             }
             Outcome::Refused(description) => {
+                // The server's description may quote the values: it stays in the outbox.
+                log::warn!(
+                    "update {id} for {}: refused by the server (failed)",
+                    crate::logging::tag(&u.login)
+                );
                 tally.failed.fetch_add(1, Ordering::Relaxed);
                 blocking(move || store.mark_failed(id, &description, now).map(|_| true)).await
             }
@@ -354,6 +371,11 @@ impl Push {
                     self.jitter.next(),
                 );
                 let next = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                log::debug!(
+                    "update {id} for {}: {kind}; next attempt in {} ms",
+                    crate::logging::tag(&u.login),
+                    delay.as_millis()
+                );
                 blocking(move || store.mark_retry(id, Some(&kind), next, now).map(|_| false)).await
             }
             Outcome::Stop(e) => {

@@ -343,6 +343,25 @@ async fn an_unreachable_token_server_is_offline_not_unauthorized() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_follow_the_tokens_geolocation() {
+    let sb = sandbox(300).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    // The configured base URL is wrong; the token response's geolocation is right.
+    let mut config = config(&dir, &sb);
+    config.base_url = dead;
+    let cache = ProfileCache::open(config, oauth(&sb)).unwrap();
+    let report = cache.sync(SyncOptions::default(), None).await.unwrap();
+    assert_eq!(report.profiles_fetched, 300);
+    assert_eq!(
+        cache.client().base_url(),
+        sb.base_url().trim_end_matches('/')
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filtered_sync_keeps_its_own_checkpoint_and_cannot_reconcile() {
     let sb = sandbox(400).await;
     let dir = tempfile::tempdir().unwrap();

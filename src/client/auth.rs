@@ -50,6 +50,13 @@ pub trait TokenProvider: Send + Sync {
         acting_for: Option<&str>,
         force_refresh: bool,
     ) -> Result<String, TokenError>;
+
+    /// The API base URL the tokens belong to (the `geolocation` of Concur's token
+    /// response), when the provider knows it: requests then go there instead of the
+    /// configured base URL. Asked after each new token. Default: none.
+    fn geolocation(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A fixed bearer token (e.g. from `--token` or an environment variable). Refreshing

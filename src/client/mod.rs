@@ -337,7 +337,23 @@ impl ConcurClient {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, (token.clone(), Instant::now()));
+        self.follow_geolocation();
         Ok(token)
+    }
+
+    /// Points the client at the token's `geolocation` when the provider reports a valid
+    /// http(s) URL other than the current base URL.
+    fn follow_geolocation(&self) {
+        let Some(geo) = self.tokens.geolocation() else {
+            return;
+        };
+        let geo = geo.trim().trim_end_matches('/');
+        let valid = reqwest::Url::parse(geo)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if valid && geo != self.base_url() {
+            log::info!("requests go to the token's geolocation from now on");
+            self.set_base_url(geo);
+        }
     }
 
     async fn attempt(&self, request: reqwest::RequestBuilder) -> Attempt {

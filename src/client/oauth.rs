@@ -180,6 +180,10 @@ fn lifetime(v: Option<&serde_json::Value>) -> Duration {
 }
 
 impl TokenProvider for OAuthProvider {
+    fn geolocation(&self) -> Option<String> {
+        self.lock().geolocation.clone()
+    }
+
     fn access_token(&self, _: Option<&str>, force_refresh: bool) -> Result<String, TokenError> {
         let grant = {
             let state = self.lock();

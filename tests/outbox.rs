@@ -442,6 +442,45 @@ async fn one_travelers_failures_never_block_another() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_holds_that_travelers_later_updates_only() {
+    let sb = sandbox(12).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cache.db");
+    drop(synced(&dir, &sb).await);
+    // One traveler at a time, so the first request (the fault's) is traveler 1's.
+    let mut c = config(&db, &sb);
+    c.outbox.concurrency = 1;
+    let cache = ProfileCache::open(c, oauth(&sb)).unwrap();
+    let (x, y) = (login_for(1), login_for(2));
+    let x1 = cache.queue_loyalty_update(&x, air("LH", "X1")).unwrap();
+    let x2 = cache.queue_loyalty_update(&x, air("AA", "X2")).unwrap();
+    let y1 = cache.queue_loyalty_update(&y, air("LH", "Y1")).unwrap();
+    sb.admin().add_fault_spec("loyalty:503@nth=1").unwrap();
+    let report = cache.flush_updates().await.unwrap();
+    assert_eq!((report.attempted, report.sent, report.pending), (2, 1, 2));
+    let u = cache.update(x1).unwrap().unwrap();
+    assert_eq!((u.state, u.attempts), (UpdateState::Pending, 1));
+    assert!(u.next_attempt_at.is_some() && u.last_error.is_some());
+    let later = cache.update(x2).unwrap().unwrap();
+    assert_eq!(
+        (later.state, later.attempts),
+        (UpdateState::Pending, 0),
+        "never sent before the older update of its traveler"
+    );
+    assert_eq!(
+        state(&cache, y1),
+        Some(UpdateState::Sent),
+        "the other traveler flows"
+    );
+    assert!(on_server(&sb, &x, "AA").is_none_or(|m| m.account_no.as_deref() != Some("X2")));
+
+    let report = cache.kick().await.unwrap();
+    assert_eq!(report.sent, 2);
+    assert_eq!(state(&cache, x1), Some(UpdateState::Sent));
+    assert_eq!(state(&cache, x2), Some(UpdateState::Sent));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_updates_name_the_field_and_store_nothing() {
     let sb = sandbox(5).await;
     let dir = tempfile::tempdir().unwrap();

@@ -227,6 +227,42 @@ async fn transient_faults_are_retried_until_the_store_matches_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_faults_with_changes_mid_crawl_and_expiring_tokens_lose_nothing() {
+    let sb = sandbox(1_200).await;
+    let admin = sb.admin();
+    for spec in [
+        "profile:500@rate=0.08",
+        "profile:drop@rate=0.04",
+        "profile:truncate@rate=0.04",
+        "profile:429@rate=0.04",
+        "summary:503@every=3",
+        "summary:mutate=4",
+        "any:expire-tokens=150",
+        "any:latency=0-3",
+    ] {
+        admin.add_fault_spec(spec).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(&dir, &sb);
+    c.page_size = 100;
+    let cache = ProfileCache::open(c, oauth(&sb)).unwrap();
+    let report = cache
+        .sync(SyncOptions::default(), None)
+        .await
+        .expect("every fault is transient");
+    assert_eq!(report.failed, 0);
+    assert!(
+        report.requests > 1_200 + 12,
+        "retries happened: {}",
+        report.requests
+    );
+    assert_known(&cache, &sb);
+    admin.clear_faults();
+    settle(&cache).await;
+    assert_matches_server(&cache, &sb);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_response_times_out_and_is_retried() {
     let sb = Sandbox::start(SandboxConfig::new(200, 42)).await.unwrap();
     sb.admin()

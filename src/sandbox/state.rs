@@ -280,11 +280,22 @@ impl Shared {
     }
 }
 
-/// An XML response with the given status.
+/// An XML response with the given status, dated now.
+///
+/// The `Date` header is stamped here, right after the handler read the state the body
+/// shows, not when the response is written (a latency fault, or a busy machine, can delay
+/// that by seconds): a client trusts a document to cover the changes made before its
+/// `Date`, so the header must not be later than the read.
 pub(crate) fn xml_response(status: StatusCode, body: impl Into<Body>) -> Response {
     let mut r = Response::new(body.into());
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(XML));
+    let date = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(v) = HeaderValue::from_str(&date) {
+        r.headers_mut().insert(header::DATE, v);
+    }
     r
 }

@@ -41,6 +41,8 @@ pub struct SyncStatus {
     /// When the last sync started.
     pub last_attempt_at: Option<Timestamp>,
     /// How the last sync failed (an error description without profile values), if it did.
+    /// `None` also for a sync that was cancelled or cut off by the end of the process:
+    /// then `last_attempt_at` is newer than `last_success_at` while nothing runs.
     pub last_error: Option<String>,
     /// The checkpoint of the unfiltered feed (`LastModifiedDate` of the next crawl,
     /// before the overlap).
@@ -205,6 +207,9 @@ impl ProfileCache {
         let store = self.inner.store.clone();
         let now = crate::xml::format_timestamp(&Utc::now());
         store.set_meta("sync.last_attempt_at", &now)?;
+        // A new attempt: an earlier failure's error no longer describes the last sync (a
+        // process killed during this one leaves none, and reads as interrupted).
+        store.delete_meta("sync.last_error")?;
         let pull = Pull {
             store: store.clone(),
             client: self.inner.client.clone(),
@@ -221,9 +226,7 @@ impl ProfileCache {
             }
             // Interrupted, not failed: no error to show (`last_attempt_at` is newer than
             // `last_success_at` and nothing runs); the next sync resumes.
-            Err(Error::Cancelled) => {
-                store.delete_meta("sync.last_error")?;
-            }
+            Err(Error::Cancelled) => {}
             Err(e) => store.set_meta("sync.last_error", &e.to_string())?,
         }
         result

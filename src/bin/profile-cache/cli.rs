@@ -43,6 +43,9 @@ pub enum Command {
         /// Travelers in the sandbox.
         #[arg(long, default_value_t = 5_000)]
         profiles: u64,
+        /// Latency added to every sandbox response, in milliseconds (a slower network).
+        #[arg(long)]
+        latency_ms: Option<u64>,
     },
     /// Serve the fake SAP Concur API until Ctrl-C.
     Sandbox(SandboxArgs),
@@ -154,10 +157,22 @@ pub struct Auth {
     pub refresh_token: Option<String>,
 }
 
+/// `--base-url`: an http(s) URL with a host (a usage error otherwise, not "offline").
+fn base_url(s: &str) -> Result<String, String> {
+    match reqwest::Url::parse(s.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {
+            Ok(s.trim().trim_end_matches('/').to_owned())
+        }
+        _ => Err(
+            "expected an http:// or https:// URL such as https://us.api.concursolutions.com".into(),
+        ),
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct Remote {
     /// The API base URL, e.g. https://us.api.concursolutions.com.
-    #[arg(long, env = "PROFILE_CACHE_BASE_URL")]
+    #[arg(long, env = "PROFILE_CACHE_BASE_URL", value_parser = base_url)]
     pub base_url: String,
     #[command(flatten)]
     pub auth: Auth,
@@ -166,7 +181,7 @@ pub struct Remote {
 #[derive(Debug, Clone, Args)]
 pub struct OptionalRemote {
     /// The API base URL (without it, a profile to refresh is marked stale for the next sync).
-    #[arg(long, env = "PROFILE_CACHE_BASE_URL")]
+    #[arg(long, env = "PROFILE_CACHE_BASE_URL", value_parser = base_url)]
     pub base_url: Option<String>,
     #[command(flatten)]
     pub auth: Auth,

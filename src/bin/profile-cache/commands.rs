@@ -5,6 +5,7 @@ use crate::cli::{
     Auth, ExportFormat, Global, KindArg, LoyaltyCommand, OptionalRemote, QueueArgs, Remote,
     ScopeArg, StatusArg, SubscriptionArgs, SyncArgs, VendorTypeArg,
 };
+use crate::interrupt::{abandonable, interruptible};
 use crate::progress::{SyncBar, spinner};
 use crate::{Failure, Outcome};
 use profile_cache::client::{OAuthGrant, OAuthProvider, StaticToken, TokenProvider};
@@ -95,18 +96,9 @@ pub fn open_local(g: &Global) -> Result<ProfileCache, Failure> {
     Ok(ProfileCache::open(config, Arc::new(StaticToken::new("")))?)
 }
 
-/// Runs `fut`; on Ctrl-C calls `stop` (which makes `fut` end soon) and waits for it.
-pub async fn interruptible<T>(fut: impl Future<Output = T>, stop: impl FnOnce()) -> T {
-    tokio::pin!(fut);
-    tokio::select! {
-        r = &mut fut => r,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("interrupted: stopping (run the command again to resume)");
-            stop();
-            fut.await
-        }
-    }
-}
+/// What became of a sync stopped by Ctrl-C.
+const SYNC_STOPPED: &str =
+    "the sync stopped cleanly; run the same command again to resume where it stopped";
 
 pub async fn sync(g: &Global, args: SyncArgs) -> Outcome {
     let cache = open_remote(g, &args.remote)?;
@@ -118,9 +110,14 @@ pub async fn sync(g: &Global, args: SyncArgs) -> Outcome {
         ..Default::default()
     };
     let bar = Arc::new(SyncBar::new(g));
-    let result = interruptible(cache.sync(options, Some(bar.clone())), || cache.cancel()).await;
+    let result = interruptible(
+        cache.sync(options, Some(bar.clone())),
+        || cache.cancel(),
+        SYNC_STOPPED,
+    )
+    .await;
     bar.finish();
-    let report = result?;
+    let report = result??;
     if g.json {
         print_json(&report)?;
     } else if !g.quiet {
@@ -353,6 +350,12 @@ pub fn export(g: &Global, format: ExportFormat, out: Option<&Path>) -> Outcome {
     }
     let mut n = 0u64;
     for s in &rows {
+        if crate::interrupt::pressed() {
+            let _ = w.flush();
+            return Err(Failure::interrupted(&format!(
+                "the export stopped after {n} profiles"
+            )));
+        }
         let Some(p) = cache.profile(&s.login)? else {
             continue;
         };
@@ -395,25 +398,37 @@ pub fn export(g: &Global, format: ExportFormat, out: Option<&Path>) -> Outcome {
     Ok(())
 }
 
+/// How the last sync ended: `ok`, `failed`, `running` or `interrupted` (and the error of
+/// a failed one). A sync that started, is not running, has no success since it started
+/// and left no error was stopped (Ctrl-C, `cancel()`, or the process ended): interrupted.
+/// Older library versions recorded a cancelled sync as the error "cancelled".
+pub fn last_sync_result(s: &SyncStatus) -> Option<(&'static str, Option<&str>)> {
+    let at = s.last_attempt_at?;
+    let error = s.last_error.as_deref().filter(|e| *e != "cancelled");
+    Some(if s.running {
+        ("running", None)
+    } else if s.last_success_at.is_some_and(|ok| ok >= at) {
+        ("ok", None)
+    } else if error.is_some() {
+        ("failed", error)
+    } else {
+        ("interrupted", None)
+    })
+}
+
 /// The `status --json` object (documented in the README).
 pub fn status_json(s: &SyncStatus) -> Value {
-    let last_sync = s.last_attempt_at.map(|at| {
-        let result = if s.running {
-            "running"
-        } else if s.last_error.is_some() {
-            "failed"
-        } else if s.last_success_at == Some(at) {
-            "ok"
-        } else {
-            "interrupted"
-        };
-        json!({
-            "started_at": at,
-            "result": result,
-            "succeeded_at": s.last_success_at,
-            "error": s.last_error,
-        })
-    });
+    let last_sync = s
+        .last_attempt_at
+        .zip(last_sync_result(s))
+        .map(|(at, (result, error))| {
+            json!({
+                "started_at": at,
+                "result": result,
+                "succeeded_at": s.last_success_at,
+                "error": error,
+            })
+        });
     let o = &s.outbox;
     json!({
         "profiles": s.counts.profiles,
@@ -449,13 +464,14 @@ pub fn status(g: &Global) -> Outcome {
             .as_deref()
             .unwrap_or("none (the next sync is a full one)")
     );
-    match (s.last_attempt_at, &s.last_error) {
-        (None, _) => println!("last sync:  never"),
-        (Some(at), Some(e)) => println!("last sync:  {} failed: {e}", at.to_rfc3339()),
-        (Some(at), None) if s.last_success_at == Some(at) => {
-            println!("last sync:  {} ok", at.to_rfc3339())
-        }
-        (Some(at), None) => println!("last sync:  {} did not finish", at.to_rfc3339()),
+    match s.last_attempt_at.zip(last_sync_result(&s)) {
+        None => println!("last sync:  never"),
+        Some((at, (_, Some(e)))) => println!("last sync:  {} failed: {e}", at.to_rfc3339()),
+        Some((at, ("interrupted", _))) => println!(
+            "last sync:  {} interrupted (the next sync resumes it)",
+            at.to_rfc3339()
+        ),
+        Some((at, (result, None))) => println!("last sync:  {} {result}", at.to_rfc3339()),
     }
     let o = &s.outbox;
     println!(
@@ -561,9 +577,9 @@ pub async fn loyalty(g: &Global, cmd: LoyaltyCommand) -> Outcome {
             let cache = open_remote(g, &remote)?;
             let pb = spinner(g, "sending loyalty updates");
             let closer = cache.clone();
-            let result = interruptible(cache.kick(), move || closer.close()).await;
+            let result = interruptible(cache.kick(), move || closer.close(), FLUSH_STOPPED).await;
             pb.finish_and_clear();
-            let r = result?;
+            let r = result??;
             if g.json {
                 print_json(&r)?;
             } else if !g.quiet {
@@ -587,19 +603,23 @@ pub async fn loyalty(g: &Global, cmd: LoyaltyCommand) -> Outcome {
         }
         LoyaltyCommand::Discard { id } => {
             let cache = open_local(g)?;
+            let unknown = || {
+                Failure::invalid("no update has that id; `profile-cache loyalty list` shows them")
+            };
+            let u = cache.update(id)?.ok_or_else(unknown)?;
             if !cache.discard_update(id)? {
-                return Err(Failure::invalid(
-                    "no update has that id; `profile-cache loyalty list` shows them",
-                ));
+                return Err(unknown());
             }
             if g.json {
-                print_json(&json!({ "id": id, "discarded": true }))
-            } else {
-                if !g.quiet {
-                    println!("update #{id} discarded");
-                }
-                Ok(())
+                // The update as it was; `state` says it left the outbox.
+                let mut v = update_json(&u);
+                v["state"] = "discarded".into();
+                return print_json(&v);
             }
+            if !g.quiet {
+                println!("update #{id} discarded");
+            }
+            Ok(())
         }
         LoyaltyCommand::Resolve {
             id,
@@ -612,9 +632,17 @@ pub async fn loyalty(g: &Global, cmd: LoyaltyCommand) -> Outcome {
             } else {
                 Resolution::TakeTheirs
             };
+            let before = cache.update(id)?;
             match cache.resolve_conflict(id, resolution)? {
                 Some(u) => print_update(g, &u, "resolved"),
-                None if g.json => print_json(&json!({ "id": id, "dropped": true })),
+                None if g.json => {
+                    // The update as it was; `state` says it left the outbox.
+                    let mut v = before
+                        .as_ref()
+                        .map_or_else(|| json!({ "id": id }), update_json);
+                    v["state"] = "dropped".into();
+                    print_json(&v)
+                }
                 None => {
                     if !g.quiet {
                         println!("update #{id} dropped: the server's values stay");
@@ -626,25 +654,57 @@ pub async fn loyalty(g: &Global, cmd: LoyaltyCommand) -> Outcome {
     }
 }
 
+/// What became of a flush stopped by Ctrl-C.
+const FLUSH_STOPPED: &str = "the flush stopped; updates not confirmed as sent stay queued, and `profile-cache loyalty flush` sends them";
+
+/// A permanent refusal (HTTP 4xx) of a request naming one traveler: the server does not
+/// know that traveler (e.g. 400 Invalid User), an invalid-input error (6) rather than a
+/// server one. `what` names where the traveler came from.
+fn for_traveler(e: profile_cache::Error, what: &str) -> Failure {
+    match &e {
+        profile_cache::Error::Server {
+            status, message, ..
+        } if (400..500).contains(status) => Failure::invalid(format!(
+            "SAP Concur refused the request for the traveler {what} (HTTP {status}{}); check that the traveler exists there and that the token may see them",
+            message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        )),
+        _ => Failure::from(e),
+    }
+}
+
 pub async fn subscription(g: &Global, a: SubscriptionArgs, on: bool) -> Outcome {
     let cache = open_remote(g, &a.remote)?;
-    let scope = match a.scope {
-        ScopeArg::Company => SubscriptionScope::Company,
-        ScopeArg::User => SubscriptionScope::User { login: a.login },
+    let user = a.login.is_some();
+    let (scope, scope_name) = match a.scope {
+        ScopeArg::Company => (SubscriptionScope::Company, "company"),
+        ScopeArg::User => (SubscriptionScope::User { login: a.login }, "user"),
     };
     let kind = match a.kind {
         KindArg::Profile => NotificationKind::Profile,
         KindArg::Itinerary => NotificationKind::Itinerary,
         KindArg::Fop => NotificationKind::Fop,
     };
-    if on {
-        cache.subscribe(scope, kind).await?;
-    } else {
-        cache.unsubscribe(scope, kind).await?;
-    }
+    let request = async {
+        if on {
+            cache.subscribe(scope, kind).await
+        } else {
+            cache.unsubscribe(scope, kind).await
+        }
+    };
+    let result = abandonable(request, "nothing was changed here; run the command again").await?;
+    result.map_err(|e| {
+        if user {
+            for_traveler(e, "given with --login")
+        } else {
+            Failure::from(e)
+        }
+    })?;
     let verb = if on { "subscribed" } else { "unsubscribed" };
     if g.json {
-        print_json(&json!({ "result": verb, "type": kind.as_wire() }))
+        print_json(&json!({ "result": verb, "scope": scope_name, "type": kind.as_wire() }))
     } else {
         if !g.quiet {
             println!("{verb} to {} notifications", kind.as_wire());
@@ -652,6 +712,10 @@ pub async fn subscription(g: &Global, a: SubscriptionArgs, on: bool) -> Outcome 
         Ok(())
     }
 }
+
+/// What became of a notification stopped by Ctrl-C.
+const NOTIFICATION_STOPPED: &str =
+    "the notification was not handled; handle it again (a repeat is harmless)";
 
 fn outcome_json(o: &NotificationOutcome) -> Value {
     match o {
@@ -708,12 +772,13 @@ pub async fn postback(
 ) -> Outcome {
     let body = body.map(|p| read(p, "the --body file")).transpose()?;
     let cache = open_optional(g, &remote)?;
-    let o = cache
-        .handle_postback(
-            query.trim_start_matches('?'),
-            body.as_deref().unwrap_or(&[]),
-        )
-        .await?;
+    let handled = cache.handle_postback(
+        query.trim_start_matches('?'),
+        body.as_deref().unwrap_or(&[]),
+    );
+    let o = abandonable(handled, NOTIFICATION_STOPPED)
+        .await?
+        .map_err(|e| for_traveler(e, "the postback names"))?;
     print_outcome(g, &o)
 }
 
@@ -722,6 +787,8 @@ pub async fn event(g: &Global, file: &Path, remote: OptionalRemote) -> Outcome {
     let text = String::from_utf8(bytes)
         .map_err(|_| Failure::invalid("the event file is not UTF-8 JSON"))?;
     let cache = open_optional(g, &remote)?;
-    let o = cache.handle_event(&text).await?;
+    let o = abandonable(cache.handle_event(&text), NOTIFICATION_STOPPED)
+        .await?
+        .map_err(|e| for_traveler(e, "the event names"))?;
     print_outcome(g, &o)
 }

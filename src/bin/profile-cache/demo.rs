@@ -1,14 +1,15 @@
 //! `demo` (the whole library against the embedded sandbox) and `sandbox` (serve it).
 
 use crate::cli::{Global, SandboxArgs};
-use crate::commands::{human_profile, interruptible, print_json};
+use crate::commands::{human_profile, print_json};
+use crate::interrupt::{abandonable, interruptible};
 use crate::progress::{SyncBar, spinner};
 use crate::{Failure, Outcome};
 use profile_cache::client::{OAuthGrant, OAuthProvider};
 use profile_cache::model::{LoyaltyMembership, LoyaltyVendorType};
 use profile_cache::sandbox::{Sandbox, SandboxConfig};
 use profile_cache::store::UpdateState;
-use profile_cache::sync::SyncOptions;
+use profile_cache::sync::{FlushReport, SyncListener, SyncOptions, SyncReport};
 use profile_cache::{CacheConfig, ProfileCache};
 use serde_json::json;
 use std::sync::Arc;
@@ -17,13 +18,44 @@ use std::time::{Duration, Instant};
 /// The never-expiring token `profile-cache sandbox` accepts (for `sync --token`).
 pub const SANDBOX_TOKEN: &str = "sandbox-static-token";
 
-pub async fn demo(g: &Global, profiles: u64) -> Outcome {
+/// What became of a demo stopped by Ctrl-C.
+const DEMO_STOPPED: &str = "the demo stopped; what it synced so far stays in the database (`profile-cache demo` starts again)";
+
+/// One sync of the demo; Ctrl-C cancels it cleanly.
+async fn sync(
+    cache: &ProfileCache,
+    listener: Option<Arc<dyn SyncListener>>,
+) -> Result<SyncReport, Failure> {
+    let r = interruptible(
+        cache.sync(SyncOptions::default(), listener),
+        || cache.cancel(),
+        DEMO_STOPPED,
+    )
+    .await?;
+    Ok(r?)
+}
+
+/// One flush of the demo; Ctrl-C cancels it (unsent updates stay queued).
+async fn kick(cache: &ProfileCache) -> Result<profile_cache::Result<FlushReport>, Failure> {
+    interruptible(cache.kick(), || cache.clone().close(), DEMO_STOPPED).await
+}
+
+/// A pause of the demo; Ctrl-C ends it at once.
+async fn pause(ms: u64) -> Outcome {
+    abandonable(tokio::time::sleep(Duration::from_millis(ms)), DEMO_STOPPED).await
+}
+
+pub async fn demo(g: &Global, profiles: u64, latency_ms: Option<u64>) -> Outcome {
     let started = Instant::now();
     let talk = !g.json && !g.quiet;
     macro_rules! say {
         ($($t:tt)*) => { if talk { println!($($t)*); } };
     }
-    let sb = Sandbox::start(SandboxConfig::new(profiles, 42)).await?;
+    let mut sandbox = SandboxConfig::new(profiles, 42);
+    if let Some(ms) = latency_ms {
+        sandbox = sandbox.with_latency(&ms.to_string())?;
+    }
+    let sb = abandonable(Sandbox::start(sandbox), DEMO_STOPPED).await??;
     say!("sandbox: {} travelers at {}", profiles, sb.base_url());
     let c = sb.credentials();
     let tokens = OAuthProvider::new(
@@ -42,11 +74,7 @@ pub async fn demo(g: &Global, profiles: u64) -> Outcome {
 
     let t = Instant::now();
     let bar = Arc::new(SyncBar::new(g));
-    let result = interruptible(
-        cache.sync(SyncOptions::default(), Some(bar.clone())),
-        || cache.cancel(),
-    )
-    .await;
+    let result = sync(&cache, Some(bar.clone())).await;
     bar.finish();
     let first = result?;
     let first_s = t.elapsed().as_secs_f64();
@@ -77,9 +105,9 @@ pub async fn demo(g: &Global, profiles: u64) -> Outcome {
 
     sb.admin().mutate_random(25);
     // Changes younger than the margin would be fetched again by the next sync: let them age.
-    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    pause(2_200).await?;
     let t = Instant::now();
-    let incremental = cache.sync(SyncOptions::default(), None).await?;
+    let incremental = sync(&cache, None).await?;
     say!(
         "\nincremental sync after 25 changes: {} profiles, {} requests, {:.0} ms",
         incremental.profiles_fetched,
@@ -107,8 +135,9 @@ pub async fn demo(g: &Global, profiles: u64) -> Outcome {
         },
     )?;
     let pb = spinner(g, "flushing while offline");
-    let offline = cache.kick().await;
+    let offline = kick(&cache).await;
     pb.finish_and_clear();
+    let offline = offline?;
     let state = |cache: &ProfileCache| -> Result<UpdateState, Failure> {
         Ok(cache
             .update(id)?
@@ -133,8 +162,9 @@ pub async fn demo(g: &Global, profiles: u64) -> Outcome {
     }
     sb.admin().set_down(false);
     let pb = spinner(g, "flushing");
-    let report = cache.kick().await?;
+    let report = kick(&cache).await;
     pb.finish_and_clear();
+    let report = report??;
     say!(
         "  sandbox back: flush sent {}; update #{id} is {}",
         report.sent,
@@ -144,9 +174,9 @@ pub async fn demo(g: &Global, profiles: u64) -> Outcome {
     let mut syncs = 0;
     while state(&cache)? == UpdateState::Sent && syncs < 4 {
         if syncs > 0 {
-            tokio::time::sleep(Duration::from_millis(1_100)).await;
+            pause(1_100).await?;
         }
-        cache.sync(SyncOptions::default(), None).await?;
+        sync(&cache, None).await?;
         syncs += 1;
     }
     let final_state = state(&cache)?;
@@ -159,8 +189,8 @@ pub async fn demo(g: &Global, profiles: u64) -> Outcome {
     // A profile fetched right after a change is fetched once more (it is marked stale):
     // let the last changes age past the margin and settle.
     if cache.status()?.counts.stale > 0 {
-        tokio::time::sleep(Duration::from_millis(2_200)).await;
-        cache.sync(SyncOptions::default(), None).await?;
+        pause(2_200).await?;
+        sync(&cache, None).await?;
     }
     let status = cache.status()?;
     let db = g.db.display();
@@ -211,7 +241,7 @@ pub async fn sandbox(g: &Global, a: SandboxArgs) -> Outcome {
     for f in &a.fault {
         config = config.with_fault(f)?;
     }
-    let sb = Sandbox::start(config).await?;
+    let sb = abandonable(Sandbox::start(config), "the sandbox stopped").await??;
     let c = sb.credentials();
     if g.json {
         print_json(&json!({
@@ -235,9 +265,8 @@ pub async fn sandbox(g: &Global, a: SandboxArgs) -> Outcome {
             println!("serving until Ctrl-C");
         }
     }
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| Failure::new(1, format!("cannot wait for Ctrl-C: {e}")))?;
-    sb.shutdown().await;
-    Ok(())
+    crate::interrupt::wait().await;
+    // Open connections end with the runtime.
+    let _ = tokio::time::timeout(Duration::from_secs(2), sb.shutdown()).await;
+    Err(Failure::interrupted("the sandbox stopped"))
 }

@@ -9,10 +9,11 @@
 mod cli;
 mod commands;
 mod demo;
+mod interrupt;
 mod progress;
 
 use clap::Parser;
-use cli::{Cli, Command};
+use cli::{Cli, Command, LoyaltyCommand};
 use std::process::ExitCode;
 
 /// A failed command: the exit code and one line for stderr (no profile values, no tokens).
@@ -20,6 +21,10 @@ use std::process::ExitCode;
 pub struct Failure {
     code: u8,
     message: String,
+    /// Made from [`profile_cache::Error::Xml`]: a document could not be read. From the
+    /// server that is a server problem (4); read back from the database, a storage one
+    /// (see [`Failure::stored`]).
+    unreadable: bool,
 }
 
 impl Failure {
@@ -27,6 +32,29 @@ impl Failure {
         Failure {
             code,
             message: message.into(),
+            unreadable: false,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Ctrl-C stopped the command (exit code 130); `stopped` says what became of its work.
+    pub fn interrupted(stopped: &str) -> Self {
+        Failure::new(130, format!("interrupted by Ctrl-C: {stopped}"))
+    }
+
+    /// For commands that only read the database: a document that cannot be read came
+    /// from the database itself, a storage error (5).
+    pub fn stored(self) -> Self {
+        if self.unreadable {
+            Failure::new(
+                5,
+                "a profile stored in the database cannot be read; `profile-cache sync --full` fetches every profile again",
+            )
+        } else {
+            self
         }
     }
 
@@ -64,9 +92,14 @@ impl From<profile_cache::Error> for Failure {
                 "check the login or id (`profile-cache search` finds travelers)",
             ),
             E::Cancelled => (130, "run the same command again to resume"),
-            E::Xml(_) => (1, "the server sent a document the cache cannot read"),
+            E::Xml(_) => (
+                4,
+                "SAP Concur sent a document the cache cannot read; try again later, and report it if it persists",
+            ),
         };
-        Failure::new(code, format!("{e}; {hint}"))
+        let mut f = Failure::new(code, format!("{e}; {hint}"));
+        f.unreadable = matches!(e, E::Xml(_));
+        f
     }
 }
 
@@ -76,17 +109,26 @@ impl From<profile_cache::sandbox::SandboxError> for Failure {
         match e {
             S::Config(_) | S::FaultSyntax { .. } => Failure::usage(e.to_string()),
             S::Bind { .. } => Failure::new(4, format!("{e}; choose another --port")),
-            _ => Failure::new(1, e.to_string()),
+            // Not expected from `Sandbox::start`: an internal error, like a panic.
+            _ => Failure::new(1, format!("internal error ({e}); please report it")),
         }
     }
 }
 
 pub type Outcome = Result<(), Failure>;
 
+/// Set once the command's result is decided: the runtime is being shut down.
+static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Never a backtrace: a closed stdout (`| head`) ends the program quietly; any other
-/// panic is one line (the message names no profile values).
+/// panic is one line (the message names no profile values). Once the result is decided,
+/// a panic of work abandoned at shutdown (e.g. a token request still waiting on a timer
+/// of the runtime being shut down) is not the command's and is ignored.
 fn quiet_panics() {
     std::panic::set_hook(Box::new(|info| {
+        if EXITING.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         let msg = info
             .payload()
             .downcast_ref::<String>()
@@ -96,7 +138,11 @@ fn quiet_panics() {
         if msg.contains("Broken pipe") {
             std::process::exit(0);
         }
-        eprintln!("error: internal error ({msg}); please report it");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error ({msg}{at}); please report it");
         std::process::exit(1);
     }));
 }
@@ -148,9 +194,32 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(run(cli));
+    let result = runtime.block_on(async {
+        interrupt::install();
+        let command = run(cli);
+        tokio::pin!(command);
+        tokio::select! {
+            r = &mut command => r,
+            // Commands stop their long work themselves; this ends any other one.
+            _ = async {
+                interrupt::wait().await;
+                tokio::time::sleep(interrupt::GRACE + std::time::Duration::from_secs(1)).await;
+            } => Err(Failure::interrupted("stopped")),
+        }
+    });
     // Sandbox and cache tasks end with the runtime; do not wait for slow connections.
+    EXITING.store(true, std::sync::atomic::Ordering::SeqCst);
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    let result = match result {
+        // Interrupted: 130 whatever else happened (a failure may be the cancellation's).
+        Err(f) if f.code != 130 && interrupt::pressed() => Err(Failure::interrupted(
+            "stopped; run the same command again to finish",
+        )),
+        Ok(()) if interrupt::pressed() => {
+            Err(Failure::interrupted("the command had finished its work"))
+        }
+        r => r,
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
@@ -163,18 +232,27 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Outcome {
     let g = cli.global;
     match cli.command {
-        Command::Demo { profiles } => demo::demo(&g, profiles).await,
+        Command::Demo {
+            profiles,
+            latency_ms,
+        } => demo::demo(&g, profiles, latency_ms).await,
         Command::Sandbox(args) => demo::sandbox(&g, args).await,
         Command::Sync(args) => commands::sync(&g, args).await,
-        Command::Show { login, xml } => commands::show(&g, &login, xml),
-        Command::Search { query, limit } => commands::search(&g, &query, limit),
+        // Commands that only read (or change) the database.
+        Command::Show { login, xml } => commands::show(&g, &login, xml).map_err(Failure::stored),
+        Command::Search { query, limit } => {
+            commands::search(&g, &query, limit).map_err(Failure::stored)
+        }
         Command::List {
             status,
             modified_since,
-        } => commands::list(&g, status, modified_since.as_deref()),
-        Command::Export { format, out } => commands::export(&g, format, out.as_deref()),
-        Command::Status => commands::status(&g),
-        Command::Loyalty(cmd) => commands::loyalty(&g, cmd).await,
+        } => commands::list(&g, status, modified_since.as_deref()).map_err(Failure::stored),
+        Command::Export { format, out } => {
+            commands::export(&g, format, out.as_deref()).map_err(Failure::stored)
+        }
+        Command::Status => commands::status(&g).map_err(Failure::stored),
+        Command::Loyalty(cmd @ LoyaltyCommand::Flush { .. }) => commands::loyalty(&g, cmd).await,
+        Command::Loyalty(cmd) => commands::loyalty(&g, cmd).await.map_err(Failure::stored),
         Command::Subscribe(args) => commands::subscription(&g, args, true).await,
         Command::Unsubscribe(args) => commands::subscription(&g, args, false).await,
         Command::Postback {

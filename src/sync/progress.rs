@@ -56,8 +56,10 @@ pub struct SyncReport {
     pub inactive: u64,
     /// Profiles removed by a reconciliation.
     pub removed: u64,
-    /// Whether the checkpoint advanced (false when no crawl pass was consistent; the next
-    /// sync then reads the same window again, so nothing is lost).
+    /// Whether the checkpoint advanced: a crawl pass was consistent, so every profile is
+    /// now either current or marked stale. False when pages kept shifting under heavy
+    /// change: the next sync reads the same window again, so nothing is lost, but until
+    /// it runs a change made during this sync may not be known yet.
     pub checkpoint_advanced: bool,
     /// HTTP requests made (retries and token refreshes included).
     pub requests: u64,

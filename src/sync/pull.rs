@@ -30,7 +30,11 @@
 //!    bound, whole-second truncation, clock skew between the server's front end and its
 //!    database, and replication lag.
 //! 5. When no pass is consistent within `max_crawl_passes`, the checkpoint stays: the next
-//!    sync reads the same window again. Slower, never lossy.
+//!    sync reads the same window again. Slower, never lossy — but until then a change made
+//!    *during* this sync may be unknown: a profile read early in the last pass, changed
+//!    afterwards, whose new summary the others' moves shifted into a page already read,
+//!    looks current. The report says so (`checkpoint_advanced: false`); only a sync that
+//!    advanced the checkpoint vouches for every profile being current or stale.
 //! 6. Feed times have whole seconds, so two changes in one second look alike. A stored
 //!    document is therefore only trusted to cover changes up to its fetch's server time
 //!    minus a margin (5 s by default, [`covered_until`]); anything later keeps it stale.

@@ -30,9 +30,11 @@ import java.util.concurrent.atomic.AtomicInteger
 /** Gives the sandbox's company token (or a fixed bad one). */
 class SandboxTokens(private val sandbox: TestSandbox, private val fixed: String? = null) : TokenProvider {
     val calls = AtomicInteger()
+    /** Every token handed to the library. */
+    val issued: MutableList<String> = CopyOnWriteArrayList()
     override fun accessToken(actingFor: String?, forceRefresh: Boolean): String {
         calls.incrementAndGet()
-        return fixed ?: sandbox.issueToken(null)
+        return (fixed ?: sandbox.issueToken(null)).also { issued.add(it) }
     }
 }
 
@@ -245,6 +247,55 @@ class ProfileCacheTest {
         ProfileCache.open(config("throwing.db"), throwing).use { c ->
             val e = assertThrows<CacheException.Unauthorized> { runBlocking { c.refreshProfile(logins()[0]) } }
             assertNull(e.status)
+        }
+    }
+
+    @Test
+    @Order(8)
+    fun `a token provider that cannot reach its server gives the offline error`() = runBlocking {
+        val offline = object : TokenProvider {
+            override fun accessToken(actingFor: String?, forceRefresh: Boolean): String =
+                throw AppException.Offline("identity provider unreachable")
+        }
+        ProfileCache.open(config("offline-tokens.db"), offline).use { c ->
+            val e = assertThrows<CacheException.Offline> { runBlocking { c.refreshProfile(logins()[0]) } }
+            assertTrue(e.detail.contains("unreachable"), e.detail)
+        }
+    }
+
+    @Test
+    @Order(9)
+    fun `the log sink gets the library's lines, filtered by level, without logins or tokens`() = runBlocking {
+        val lines: MutableList<LogRecord> = CopyOnWriteArrayList()
+        val sink = object : LogSink {
+            override fun log(record: LogRecord) { lines.add(record) }
+        }
+        assertTrue(setLogSink(sink, LogLevel.DEBUG))
+        try {
+            val tokens = SandboxTokens(sandbox)
+            ProfileCache.open(config("logged.db"), tokens).use { c ->
+                c.sync(options(), null)
+                c.queueLoyaltyUpdate(logins()[5], air("LH", "5544332211"))
+                c.kick()
+            }
+            val messages = lines.map { it.message }
+            assertTrue(messages.any { it.startsWith("sync started") }, messages.take(5).toString())
+            assertTrue(messages.any { it.startsWith("sync finished") })
+            assertTrue(lines.any { it.level == LogLevel.DEBUG })
+            assertTrue(lines.all { it.target.startsWith("profile_cache") })
+            assertTrue(tokens.issued.isNotEmpty())
+            for (m in messages) {
+                assertFalse(m.contains("@"), "a login in the log: $m")
+                assertFalse(m.contains("5544332211"), "an account number in the log: $m")
+                assertFalse(tokens.issued.any { m.contains(it) }, "a token in the log")
+            }
+            // Filtered on the Rust side: a clean sync logs nothing at WARN.
+            assertTrue(setLogSink(sink, LogLevel.WARN))
+            val before = lines.size
+            ProfileCache.open(config("logged.db"), tokens).use { c -> c.sync(options(), null) }
+            assertEquals(before, lines.size)
+        } finally {
+            setLogSink(null, LogLevel.INFO)
         }
     }
 

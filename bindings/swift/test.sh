@@ -49,43 +49,54 @@ fi
 # No Swift here: Debian trixie's, in a root of its own. ca-certificates: the library's
 # HTTP client loads the system's trust store (also for plain HTTP to the sandbox).
 packages="swiftlang libc6-dev ca-certificates"
+# Making and entering the root needs root (debootstrap, mounts, chroot): be root, or have
+# password-less sudo.
+if [[ $(id -u) == 0 ]]; then
+  sudo=()
+elif sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "test.sh: no swift on PATH, and the trixie root at $root needs root (or password-less sudo)" >&2
+  exit 1
+fi
 in_root() { # runs a shell script inside a root ($1), with /proc mounted
-  unshare -m sh -ec "mount -t proc proc '$1/proc'; chroot '$1' sh -ec '$2'"
+  "${sudo[@]}" unshare -m sh -ec "mount -t proc proc '$1/proc'; chroot '$1' sh -ec '$2'"
 }
 if [[ ! -e "$root/.profile-cache-ready" ]]; then
-  [[ $(id -u) == 0 ]] || { echo "test.sh: no swift on PATH, and making the trixie root at $root needs root" >&2; exit 1; }
   if ! command -v debootstrap >/dev/null; then
     echo "== installing debootstrap"
-    apt-get install -y -q debootstrap >/dev/null || { apt-get update -q && apt-get install -y -q debootstrap; }
+    "${sudo[@]}" apt-get install -y -q debootstrap >/dev/null ||
+      { "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q debootstrap; }
   fi
   echo "== making the Swift root at $root (once per machine)"
-  rm -rf "$root.partial"
-  mkdir -p "$(dirname "$root")"
-  debootstrap --variant=minbase trixie "$root.partial" "$mirror" >"$root.partial.log" 2>&1 ||
-    { tail -20 "$root.partial.log" >&2; exit 1; }
-  cp /etc/resolv.conf "$root.partial/etc/resolv.conf"
-  in_root "$root.partial" "apt-get update -q" >>"$root.partial.log" 2>&1 ||
-    { tail -20 "$root.partial.log" >&2; exit 1; }
-  touch "$root.partial/.profile-cache-ready"
-  rm -rf "$root"
-  mv "$root.partial" "$root"
-  rm -f "$root.partial.log"
+  log="$(mktemp)"
+  "${sudo[@]}" rm -rf "$root.partial"
+  "${sudo[@]}" mkdir -p "$(dirname "$root")"
+  "${sudo[@]}" debootstrap --variant=minbase trixie "$root.partial" "$mirror" >"$log" 2>&1 ||
+    { tail -20 "$log" >&2; exit 1; }
+  "${sudo[@]}" cp /etc/resolv.conf "$root.partial/etc/resolv.conf"
+  "${sudo[@]}" touch "$root.partial/.profile-cache-ready"
+  "${sudo[@]}" rm -rf "$root"
+  "${sudo[@]}" mv "$root.partial" "$root"
+  rm -f "$log"
 fi
 # The packages, installed (again) when the list changed since the last run.
 if [[ "$(cat "$root/.profile-cache-packages" 2>/dev/null)" != "$packages" ]]; then
   echo "== installing $packages in $root"
-  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  log="$(mktemp)"
+  "${sudo[@]}" cp /etc/resolv.conf "$root/etc/resolv.conf"
   in_root "$root" "apt-get update -q; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $packages" \
-    >"$root.apt.log" 2>&1 || { tail -20 "$root.apt.log" >&2; exit 1; }
-  echo "$packages" >"$root/.profile-cache-packages"
+    >"$log" 2>&1 || { tail -20 "$log" >&2; exit 1; }
+  echo "$packages" | "${sudo[@]}" tee "$root/.profile-cache-packages" >/dev/null
+  rm -f "$log"
 fi
 
 echo "== swift test (Debian trixie's swiftlang in $root)"
 # A private mount namespace: /proc (the compiler finds its libraries through $ORIGIN),
 # /dev, and the package at the same path as outside, so the paths above hold inside.
-mkdir -p "$root$here"
+"${sudo[@]}" mkdir -p "$root$here"
 args=$(printf ' %q' "${link[@]}" "$@")
-exec unshare -m sh -ec "
+exec "${sudo[@]}" unshare -m sh -ec "
   mount -t proc proc '$root/proc'
   mount --rbind /dev '$root/dev'
   mount --bind '$here' '$root$here'

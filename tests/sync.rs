@@ -78,6 +78,12 @@ fn assert_known(cache: &ProfileCache, sb: &Sandbox) {
     }
 }
 
+/// A loopback URL nothing listens on (connections are refused).
+fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
 fn open(dir: &tempfile::TempDir, sb: &Sandbox) -> ProfileCache {
     ProfileCache::open(config(dir, sb), oauth(sb)).expect("cache opens")
 }
@@ -354,11 +360,8 @@ async fn expiring_tokens_are_refreshed_and_a_dead_token_is_unauthorized() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_server_is_offline_quickly() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
     let dir = tempfile::tempdir().unwrap();
-    let config = CacheConfig::new(dir.path().join("c.db"), format!("http://127.0.0.1:{port}"));
+    let config = CacheConfig::new(dir.path().join("c.db"), dead_url());
     let cache = ProfileCache::open(config, Arc::new(StaticToken::new("t"))).unwrap();
     let t = Instant::now();
     let err = cache.sync(SyncOptions::default(), None).await.unwrap_err();
@@ -372,9 +375,7 @@ async fn a_dead_server_is_offline_quickly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_token_server_is_offline_not_unauthorized() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let dead = dead_url();
     let dir = tempfile::tempdir().unwrap();
     let tokens =
         Arc::new(OAuthProvider::new(&dead, "id", "secret", OAuthGrant::ClientCredentials).unwrap());
@@ -394,9 +395,7 @@ async fn an_unreachable_token_server_is_offline_not_unauthorized() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_follow_the_tokens_geolocation() {
     let sb = sandbox(300).await;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let dead = dead_url();
     let dir = tempfile::tempdir().unwrap();
     // The configured base URL is wrong; the token response's geolocation is right.
     let mut config = config(&dir, &sb);

@@ -1,50 +1,20 @@
-# Sourced (not run) by test.sh, bench.sh and package.sh: the steps they share.
-#   require_tools TOOL...   fails early, naming a missing tool;
-#   build_native PROFILE    builds the cdylib and the bindings generator with the same
-#                           features (an export that differs between the two would fail the
-#                           bindings' checksum check), `debug` or `release`, in the cargo
-#                           target folder $target; sets $lib and $bindgen;
+# Sourced (not run) by test.sh, bench.sh and package.sh: the steps they share, beside
+# ../native.sh's (require_tools, build_native, generate):
 #   generate_kotlin         copies $lib to $native (target/native/linux-x86-64) and generates
-#                           the Kotlin sources from that unstripped copy into $generated
+#                           the Kotlin sources from the unstripped library into $generated
 #                           (target/generated-sources/uniffi, never committed); empties
 #                           target/classes;
 #   run_maven ARGS...       runs Maven quietly in bindings/kotlin with ARGS, sets $maven_rc
 #                           to its exit status, and prints "kotlin: N passed, …" from this
 #                           run's Surefire reports.
-# Uses its own cargo target folder (target/ffi under the crate, or PROFILE_CACHE_FFI_TARGET),
-# so that another build of the crate with other features cannot swap the library under the
-# tests. The scripts share target/native and target/generated-sources: run one at a time.
+# The scripts share target/native and target/generated-sources: run one at a time.
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-crate="$(cd "$here/../.." && pwd)"
-features="ffi-sandbox,bindgen"
-target="${PROFILE_CACHE_FFI_TARGET:-$crate/target/ffi}"
+# shellcheck source=../native.sh
+source "$here/../native.sh"
 native="$here/target/native/linux-x86-64"
 generated="$here/target/generated-sources/uniffi"
-lib=""
-bindgen=""
 maven_rc=0
-
-require_tools() {
-  local tool
-  for tool in "$@"; do
-    command -v "$tool" >/dev/null || { echo "$(basename "$0"): $tool is missing" >&2; exit 1; }
-  done
-}
-
-build_native() {
-  local profile="$1" flag=()
-  case "$profile" in
-    debug) ;;
-    release) flag=(--release) ;;
-    *) echo "build_native: unknown profile $profile" >&2; return 1 ;;
-  esac
-  echo "== building the library ($profile, features $features)"
-  (cd "$crate" && CARGO_TARGET_DIR="$target" cargo build --locked "${flag[@]}" \
-    --features "$features" --lib --bin uniffi-bindgen)
-  lib="$target/$profile/libprofile_cache.so"
-  bindgen="$target/$profile/uniffi-bindgen"
-}
 
 generate_kotlin() {
   # target/classes goes too: it is compiled again from the new sources anyway, and it would
@@ -52,11 +22,7 @@ generate_kotlin() {
   rm -rf "$native" "$generated" "$here/target/classes"
   mkdir -p "$native" "$generated"
   cp "$lib" "$native/"
-  echo "== generating the Kotlin sources"
-  # Run inside the crate: the generator reads uniffi.toml through cargo metadata. It reads
-  # the uniffi metadata of an unstripped library (stripping removes it).
-  (cd "$crate" && "$bindgen" generate "$native/libprofile_cache.so" \
-    --language kotlin --no-format --out-dir "$generated")
+  generate kotlin "$generated"
 }
 
 run_maven() {

@@ -15,27 +15,20 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-crate="$(cd "$here/../.." && pwd)"
-features="ffi-sandbox,bindgen"
-target="${PROFILE_CACHE_FFI_TARGET:-$crate/target/ffi}"
+# shellcheck source=../native.sh
+source "$here/../native.sh"
 root="${PROFILE_CACHE_SWIFT_ROOT:-/var/cache/profile-cache/swift-trixie}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
-cd "$crate"
-echo "== building the library (features $features)"
-CARGO_TARGET_DIR="$target" cargo build --locked --features "$features" --lib --bin uniffi-bindgen
-
+require_tools cargo
+build_native debug
 native="$here/.native"
 ffi="$here/Sources/ProfileCacheFFI"
 generated="$here/Sources/ProfileCache/Generated"
 rm -rf "$native" "$ffi" "$generated"
 mkdir -p "$native" "$ffi" "$generated"
-cp "$target/debug/libprofile_cache.so" "$native/"
-
-echo "== generating the Swift sources"
-# Run inside the crate: the generator reads uniffi.toml through cargo metadata.
-"$target/debug/uniffi-bindgen" generate "$native/libprofile_cache.so" \
-  --language swift --no-format --out-dir "$generated"
+cp "$lib" "$native/"
+generate swift "$generated"
 mv "$generated/ProfileCacheFFI.h" "$ffi/"
 mv "$generated/ProfileCacheFFI.modulemap" "$ffi/module.modulemap"
 

@@ -8,7 +8,7 @@
 use chrono::Utc;
 use profile_cache::model::Profile;
 use profile_cache::sandbox::generate;
-use profile_cache::store::{NewProfile, Store};
+use profile_cache::store::{NewProfile, Store, encode_document};
 use profile_cache::xml::parse_profile;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -89,6 +89,7 @@ fn main() {
                     server_modified: Some(now),
                     fetched_at: now,
                     xml: &docs[c * batch + j],
+                    encoded: None,
                     profile: p,
                 })
                 .collect();
@@ -106,16 +107,19 @@ fn main() {
     let path = dir.path().join("bench.db");
     let store = Store::open(&path).expect("open store");
     let t = Instant::now();
-    let (tx, rx) = mpsc::sync_channel::<Vec<(usize, Profile)>>(4);
+    // The parser thread also encodes (compresses) each document, as the sync's fetchers
+    // do, so the single writer only writes.
+    let (tx, rx) = mpsc::sync_channel::<Vec<(usize, Profile, Vec<u8>)>>(4);
     // Stored batches go back to the parser thread to be freed where they were allocated
     // (freeing in the writer thread contends on the allocator).
-    let (back_tx, back_rx) = mpsc::channel::<Vec<(usize, Profile)>>();
+    let (back_tx, back_rx) = mpsc::channel::<Vec<(usize, Profile, Vec<u8>)>>();
     let stored = std::thread::scope(|scope| {
         let docs = &docs;
         scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             for (i, d) in docs.iter().enumerate() {
-                batch.push((i, parse_profile(d.as_bytes()).expect("parses")));
+                let profile = parse_profile(d.as_bytes()).expect("parses");
+                batch.push((i, profile, encode_document(d)));
                 if batch.len() == BATCH {
                     tx.send(std::mem::take(&mut batch)).expect("writer alive");
                     while let Ok(done) = back_rx.try_recv() {
@@ -132,13 +136,14 @@ fn main() {
         for batch in rx {
             let items: Vec<NewProfile<'_>> = batch
                 .iter()
-                .map(|(i, p)| NewProfile {
+                .map(|(i, p, encoded)| NewProfile {
                     login: p.login_id.as_deref().expect("login"),
                     sync_id: None,
                     status: p.status.as_ref(),
                     server_modified: Some(now),
                     fetched_at: now,
                     xml: &docs[*i],
+                    encoded: Some(encoded),
                     profile: p,
                 })
                 .collect();

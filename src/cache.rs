@@ -288,6 +288,7 @@ impl ProfileCache {
                 server_modified: known,
                 fetched_at: Utc::now(),
                 xml: &xml,
+                encoded: None,
                 profile: &profile,
             }])?;
             let stored = store.get_by_login(&login)?.ok_or(Error::NotFound)?;

@@ -135,6 +135,7 @@ fn put(store: &Store, travelers: &[Traveler], server_modified: Option<i64>, fetc
             server_modified: server_modified.map(at),
             fetched_at: at(fetched_at),
             xml,
+            encoded: None,
             profile,
         })
         .collect();
@@ -505,6 +506,7 @@ fn a_batch_is_one_transaction() {
             server_modified: None,
             fetched_at: at(1),
             xml: &x,
+            encoded: None,
             profile: &p,
         },
         NewProfile {
@@ -514,6 +516,7 @@ fn a_batch_is_one_transaction() {
             server_modified: None,
             fetched_at: at(1),
             xml: &x,
+            encoded: None,
             profile: &p,
         },
     ];
@@ -1542,6 +1545,7 @@ fn search_speed_at_100k_profiles() {
                 server_modified: Some(at(1)),
                 fetched_at: at(2),
                 xml,
+                encoded: None,
                 profile,
             })
             .collect();

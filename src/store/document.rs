@@ -6,8 +6,10 @@
 use crate::Result;
 use crate::error::StoreError;
 
-/// Encodes a document for the `profiles.xml` column.
-pub(crate) fn encode(xml: &str) -> Vec<u8> {
+/// Encodes a document for the `profiles.xml` column (LZ4, about 10 µs for a typical
+/// profile). Callers storing many profiles can do it where the documents arrive, off the
+/// writer thread, and pass the result as [`NewProfile::encoded`](super::NewProfile).
+pub fn encode(xml: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(xml.as_bytes())
 }
 

@@ -30,6 +30,7 @@ mod search;
 mod summaries;
 mod sync_state;
 
+pub use document::encode as encode_document;
 pub use migrate::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use migrate::{MIGRATIONS, Migration, migrate_to};

@@ -919,6 +919,7 @@ mod tests {
                 server_modified: chrono::DateTime::from_timestamp_millis(modified),
                 fetched_at: chrono::Utc::now(),
                 xml: &xml,
+                encoded: None,
                 profile: p,
             }])
             .unwrap();

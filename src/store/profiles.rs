@@ -11,6 +11,7 @@ use super::{
 use crate::model::{Profile, ProfileStatus, Timestamp};
 use crate::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::borrow::Cow;
 
 /// A profile to store, as fetched from the server.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +30,10 @@ pub struct NewProfile<'a> {
     pub fetched_at: Timestamp,
     /// The document exactly as received.
     pub xml: &'a str,
+    /// `xml` already encoded with [`encode_document`](super::encode_document), so that
+    /// work happens where the document arrived rather than on the single writer thread;
+    /// `None`: encoded while storing. Must be the encoding of `xml`.
+    pub encoded: Option<&'a [u8]>,
     /// The document parsed, used to fill the lookup and search columns.
     pub profile: &'a Profile,
 }
@@ -246,7 +251,8 @@ fn upsert_row(conn: &Connection, p: &NewProfile<'_>) -> Result<(i64, bool)> {
             p.profile.display_name(),
             p.server_modified.as_ref().map(to_ms),
             to_ms(&p.fetched_at),
-            document::encode(p.xml),
+            p.encoded
+                .map_or_else(|| Cow::Owned(document::encode(p.xml)), Cow::Borrowed),
         ],
         |r| r.get(0),
     )?;
@@ -292,9 +298,36 @@ mod tests {
             server_modified: None,
             fetched_at: chrono::Utc::now(),
             xml: "<ProfileResponse/>",
+            encoded: None,
             profile: &profile,
         };
         let err = store.upsert_profiles(&[p]).unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }));
+    }
+
+    #[test]
+    fn a_document_encoded_by_the_caller_reads_back_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("cache.db")).unwrap();
+        let xml = "<ProfileResponse LoginId=\"zoë@example.org\"><General><FirstName>Zoë</FirstName></General></ProfileResponse>";
+        let profile = crate::xml::parse_profile(xml.as_bytes()).unwrap();
+        let encoded = super::super::encode_document(xml);
+        let p = NewProfile {
+            login: "zoë@example.org",
+            sync_id: None,
+            status: None,
+            server_modified: None,
+            fetched_at: chrono::Utc::now(),
+            xml,
+            encoded: Some(&encoded),
+            profile: &profile,
+        };
+        store.upsert_profiles(&[p]).unwrap();
+        assert_eq!(
+            store.get_xml("zoë@example.org").unwrap().as_deref(),
+            Some(xml)
+        );
+        let stored = store.get_by_login("zoë@example.org").unwrap().unwrap();
+        assert_eq!(stored.profile, profile);
     }
 }

@@ -103,6 +103,8 @@ struct Fetched {
     login: String,
     last_modified: Option<Timestamp>,
     xml: String,
+    /// `xml` encoded for the store, here on a fetch worker rather than on the writer.
+    encoded: Vec<u8>,
     profile: Profile,
 }
 
@@ -538,6 +540,7 @@ async fn fetch_loop(
                 let item = Fetched {
                     login: d.login,
                     last_modified: covered_until(date, d.last_modified, margin),
+                    encoded: crate::store::encode_document(&xml),
                     xml,
                     profile,
                 };
@@ -620,6 +623,7 @@ async fn store_loop(
                         server_modified: f.last_modified,
                         fetched_at: now,
                         xml: &f.xml,
+                        encoded: Some(&f.encoded),
                         profile: &f.profile,
                     })
                     .collect();

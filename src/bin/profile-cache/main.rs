@@ -3,8 +3,8 @@
 //! and run the built-in sandbox (`demo`, `sandbox`).
 //!
 //! Exit codes: 0 success, 1 partial success (some profiles or updates failed), 2 usage,
-//! 3 unauthorized, 4 network/offline, 5 storage, 6 invalid input, 130 interrupted
-//! (Ctrl-C; run the command again to resume).
+//! 3 unauthorized, 4 network/offline, 5 storage, 6 invalid input, 70 internal error (a
+//! bug: please report it), 130 interrupted (Ctrl-C; run the command again to resume).
 
 mod cli;
 mod commands;
@@ -110,12 +110,15 @@ impl From<profile_cache::sandbox::SandboxError> for Failure {
             S::Config(_) | S::FaultSyntax { .. } => Failure::usage(e.to_string()),
             S::Bind { .. } => Failure::new(4, format!("{e}; choose another --port")),
             // Not expected from `Sandbox::start`: an internal error, like a panic.
-            _ => Failure::new(1, format!("internal error ({e}); please report it")),
+            _ => Failure::new(INTERNAL, format!("internal error ({e}); please report it")),
         }
     }
 }
 
 pub type Outcome = Result<(), Failure>;
+
+/// The exit code of a bug (sysexits' `EX_SOFTWARE`): not "partial success" (1).
+const INTERNAL: u8 = 70;
 
 /// Set once the command's result is decided: the runtime is being shut down.
 static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -143,7 +146,7 @@ fn quiet_panics() {
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
         eprintln!("error: internal error ({msg}{at}); please report it");
-        std::process::exit(1);
+        std::process::exit(INTERNAL.into());
     }));
 }
 

@@ -447,7 +447,8 @@ async fn a_transient_failure_holds_that_travelers_later_updates_only() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cache.db");
     drop(synced(&dir, &sb).await);
-    // One traveler at a time, so the first request (the fault's) is traveler 1's.
+    // One traveler at a time; travelers start in login order, so the first request (the
+    // fault's) is traveler 1's.
     let mut c = config(&db, &sb);
     c.outbox.concurrency = 1;
     let cache = ProfileCache::open(c, oauth(&sb)).unwrap();

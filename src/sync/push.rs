@@ -267,11 +267,14 @@ impl Push {
         let limit = Arc::new(tokio::sync::Semaphore::new(self.policy.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for updates in travelers {
-            let (me, tally, limit) = (self.clone(), tally.clone(), limit.clone());
+            // The permit is taken before the task exists: travelers start in order (by
+            // login), and at most `concurrency` tasks are alive at once.
+            let Ok(permit) = limit.clone().acquire_owned().await else {
+                break;
+            };
+            let (me, tally) = (self.clone(), tally.clone());
             tasks.spawn(async move {
-                let Ok(_permit) = limit.acquire_owned().await else {
-                    return;
-                };
+                let _permit = permit;
                 me.traveler(updates, now, &tally).await;
             });
         }

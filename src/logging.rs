@@ -122,9 +122,8 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 /// the sink and level.
 pub fn install(sink: Option<Arc<dyn Sink>>, level: LogLevel) -> bool {
     let installed = *INSTALLED.get_or_init(|| log::set_logger(&FORWARDER).is_ok());
-    let forwarder = &FORWARDER;
     let enabled = sink.is_some();
-    *forwarder.sink.write().unwrap_or_else(|p| p.into_inner()) =
+    *FORWARDER.sink.write().unwrap_or_else(|p| p.into_inner()) =
         sink.map(|s| (s, log::LevelFilter::from(level)));
     if installed {
         log::set_max_level(if enabled {

@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use profile_cache::client::{OAuthGrant, OAuthProvider, StaticToken, TokenProvider};
+use profile_cache::client::{StaticToken, TokenProvider};
 use profile_cache::model::{LoyaltyMembership, LoyaltyVendorType, NotificationEventType};
 use profile_cache::sandbox::generate::login_for;
 use profile_cache::sandbox::{NotifyType, Sandbox, SandboxConfig};
@@ -65,16 +65,7 @@ impl Backend {
 }
 
 fn oauth(sb: &Sandbox) -> Arc<dyn TokenProvider> {
-    let c = sb.credentials();
-    Arc::new(
-        OAuthProvider::new(
-            sb.base_url(),
-            c.client_id,
-            c.client_secret,
-            OAuthGrant::ClientCredentials,
-        )
-        .unwrap(),
-    )
+    Arc::new(sb.oauth_provider().expect("provider"))
 }
 
 fn config(dir: &tempfile::TempDir, sb: &Sandbox) -> CacheConfig {

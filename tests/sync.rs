@@ -17,16 +17,7 @@ async fn sandbox(profiles: u64) -> Sandbox {
 }
 
 fn oauth(sb: &Sandbox) -> Arc<dyn TokenProvider> {
-    let c = sb.credentials();
-    Arc::new(
-        OAuthProvider::new(
-            sb.base_url(),
-            c.client_id,
-            c.client_secret,
-            OAuthGrant::ClientCredentials,
-        )
-        .expect("provider"),
-    )
+    Arc::new(sb.oauth_provider().expect("provider"))
 }
 
 fn config(dir: &tempfile::TempDir, sb: &Sandbox) -> CacheConfig {

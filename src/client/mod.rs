@@ -329,9 +329,12 @@ impl ConcurClient {
         let token = tokio::task::spawn_blocking(move || tokens.access_token(who.as_deref(), force))
             .await
             .map_err(|_| Error::TokenProvider("the token provider panicked".into()))?
-            .map_err(|e| match e.transient {
-                true => Error::Offline { reason: e.message },
-                false => Error::TokenProvider(e.message),
+            .map_err(|e| {
+                if e.transient {
+                    Error::Offline { reason: e.message }
+                } else {
+                    Error::TokenProvider(e.message)
+                }
             })?;
         self.tokens_cache
             .lock()

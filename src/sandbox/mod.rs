@@ -173,6 +173,20 @@ impl Sandbox {
         }
     }
 
+    /// The built-in OAuth provider for the TMC app's credentials (client-credentials
+    /// grant) against this sandbox: what the demo and the tests sign in with.
+    pub fn oauth_provider(
+        &self,
+    ) -> Result<crate::client::OAuthProvider, crate::client::TokenError> {
+        let c = &self.shared.config;
+        crate::client::OAuthProvider::new(
+            &self.shared.base_url,
+            c.client_id.clone(),
+            c.client_secret.clone(),
+            crate::client::OAuthGrant::ClientCredentials,
+        )
+    }
+
     /// The configuration it was started with.
     pub fn config(&self) -> &SandboxConfig {
         &self.shared.config

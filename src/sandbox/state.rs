@@ -291,11 +291,25 @@ pub(crate) fn xml_response(status: StatusCode, body: impl Into<Body>) -> Respons
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(XML));
-    let date = chrono::Utc::now()
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string();
-    if let Ok(v) = HeaderValue::from_str(&date) {
+    if let Some(v) = http_date_now() {
         r.headers_mut().insert(header::DATE, v);
     }
     r
+}
+
+/// Now as an HTTP date, formatted once a second per thread (every response needs one).
+fn http_date_now() -> Option<HeaderValue> {
+    thread_local! {
+        static CACHED: std::cell::RefCell<(i64, Option<HeaderValue>)> =
+            const { std::cell::RefCell::new((i64::MIN, None)) };
+    }
+    let now = chrono::Utc::now();
+    CACHED.with_borrow_mut(|(second, value)| {
+        if *second != now.timestamp() {
+            *second = now.timestamp();
+            *value =
+                HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()).ok();
+        }
+        value.clone()
+    })
 }

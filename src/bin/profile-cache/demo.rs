@@ -5,7 +5,6 @@ use crate::commands::{human_profile, print_json};
 use crate::interrupt::{abandonable, interruptible};
 use crate::progress::{SyncBar, spinner};
 use crate::{Failure, Outcome};
-use profile_cache::client::{OAuthGrant, OAuthProvider};
 use profile_cache::model::{LoyaltyMembership, LoyaltyVendorType};
 use profile_cache::sandbox::{Sandbox, SandboxConfig};
 use profile_cache::store::UpdateState;
@@ -57,14 +56,9 @@ pub async fn demo(g: &Global, profiles: u64, latency_ms: Option<u64>) -> Outcome
     }
     let sb = abandonable(Sandbox::start(sandbox), DEMO_STOPPED).await??;
     say!("sandbox: {} travelers at {}", profiles, sb.base_url());
-    let c = sb.credentials();
-    let tokens = OAuthProvider::new(
-        sb.base_url(),
-        c.client_id,
-        c.client_secret,
-        OAuthGrant::ClientCredentials,
-    )
-    .map_err(|e| Failure::new(3, format!("the OAuth provider failed: {}", e.message)))?;
+    let tokens = sb
+        .oauth_provider()
+        .map_err(|e| Failure::new(3, format!("the OAuth provider failed: {}", e.message)))?;
     let mut config = CacheConfig::new(&g.db, sb.base_url());
     // The sandbox stamps changes and its `Date` header from one clock: a 2 s margin is
     // enough there (real servers get the 5 s default).

@@ -31,8 +31,8 @@ pub struct DueProfile {
 const MAX_FAILURE_BACKOFF_MS: i64 = 24 * 3600 * 1000;
 
 impl Store {
-    /// Stores one crawled page in one transaction: its summaries, the logins seen in this
-    /// pass, the crawl cursor (`cursor`, stored in meta `sync.crawl`), and the inactive
+    /// Stores one crawled page (or several, concatenated) in one transaction: its
+    /// summaries, the logins seen in this pass, the crawl cursor (`cursor`, stored in meta `sync.crawl`), and the inactive
     /// flag of travelers the feed reports inactive.
     pub fn record_page(
         &self,
@@ -48,13 +48,14 @@ impl Store {
                 "UPDATE profiles SET status = 'Inactive' WHERE login = ?1 AND status IS NOT 'Inactive'",
             )?;
             let mut record = PageRecord { upsert, ..Default::default() };
+            let mut stale_seen = std::collections::HashSet::new();
             for s in page {
                 let Some(login) = s.login_id.as_deref().filter(|l| !l.trim().is_empty()) else {
                     continue;
                 };
                 record.newly_seen += seen.execute([login])?;
                 let stale: Option<bool> = stale_q.query_row([login], |r| r.get(0)).optional()?;
-                if stale == Some(true) && !record.stale.iter().any(|l| l.eq_ignore_ascii_case(login)) {
+                if stale == Some(true) && stale_seen.insert(login.to_ascii_lowercase()) {
                     record.stale.push(login.to_owned());
                 }
                 if s.status == Some(ProfileStatus::Inactive) {

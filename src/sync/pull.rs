@@ -48,12 +48,12 @@ use super::progress::{Reporter, SyncReport};
 use crate::cancel::CancelToken;
 use crate::client::{ConcurClient, SummaryQuery};
 use crate::config::CacheConfig;
-use crate::model::{Profile, ProfileStatus, Timestamp};
+use crate::model::{Profile, ProfileStatus, ProfileSummary, Timestamp};
 use crate::store::{DueProfile, NewProfile, Store};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -87,6 +87,16 @@ pub(crate) struct Pull {
     pub reporter: Arc<Reporter>,
 }
 
+/// Summaries recorded per transaction at most during a crawl. Each summary lands at a
+/// random place of the login-keyed tables (the summaries, the crawl's seen set), so a
+/// transaction rewrites about one page per summary when it holds one feed page, and far
+/// fewer per summary when it holds several: on loopback, ten pages per transaction write
+/// a third of the bytes one page per transaction did.
+const CRAWL_BATCH: usize = 2000;
+/// How long read pages may wait to be recorded: from a slow server (the usual case) each
+/// page is recorded as it comes, so its profiles start fetching at once.
+const CRAWL_HOLD: Duration = Duration::from_millis(200);
+
 /// The checkpoint's meta key for a travel-config filter.
 fn checkpoint_key(configs: &[String]) -> String {
     if configs.is_empty() {
@@ -106,6 +116,62 @@ struct Fetched {
     /// `xml` encoded for the store, here on a fetch worker rather than on the writer.
     encoded: Vec<u8>,
     profile: Profile,
+}
+
+/// The profiles waiting to be fetched, handed out in login order (not in the order the
+/// feed listed them): the fetchers then deliver neighbouring logins together, and a batch
+/// of them updates neighbouring rows of the login-keyed tables (the summaries, the
+/// profiles' login index), rewriting a few pages per transaction instead of one page per
+/// profile. A login queued again before its fetch started is fetched once, for the newer
+/// summary.
+#[derive(Default)]
+struct DueQueue {
+    /// By lowercased login; `true` once no more will come.
+    state: Mutex<(BTreeMap<String, DueProfile>, bool)>,
+    ready: tokio::sync::Notify,
+}
+
+impl DueQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (BTreeMap<String, DueProfile>, bool)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The next profile to fetch, or `None` once the queue is closed and empty.
+    async fn pop(&self) -> Option<DueProfile> {
+        loop {
+            let notified = self.ready.notified();
+            tokio::pin!(notified);
+            // Registered before looking, so a push or close in between still wakes us.
+            notified.as_mut().enable();
+            {
+                let mut state = self.lock();
+                if let Some((_, d)) = state.0.pop_first() {
+                    return Some(d);
+                }
+                if state.1 {
+                    return None;
+                }
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The producing side of a [`DueQueue`]; closes it when dropped.
+struct Producer(Arc<DueQueue>);
+
+impl Producer {
+    fn push(&self, d: DueProfile) {
+        self.0.lock().0.insert(d.login.to_lowercase(), d);
+        self.0.ready.notify_one();
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        self.0.lock().1 = true;
+        self.0.ready.notify_waiters();
+    }
 }
 
 /// Counters shared by the tasks of one sync.
@@ -223,8 +289,9 @@ impl Pull {
         // Fetch pipeline: workers pull due profiles, a storer writes them in batches.
         let stop = CancelToken::new();
         let shared = Arc::new(Shared::default());
-        let (due_tx, due_rx) = mpsc::unbounded_channel::<DueProfile>();
-        let due_rx = Arc::new(tokio::sync::Mutex::new(due_rx));
+        let due = Arc::new(DueQueue::default());
+        // Closes the queue however this function ends, so the fetchers finish.
+        let due_tx = Producer(due.clone());
         let (done_tx, done_rx) = mpsc::channel::<Fetched>(self.config.store_batch * 2);
         let link = {
             let (user, stop) = (self.cancel.clone(), stop.clone());
@@ -247,7 +314,7 @@ impl Pull {
                 self.config.change_margin,
                 self.client.clone(),
                 self.store.clone(),
-                due_rx.clone(),
+                due.clone(),
                 done_tx.clone(),
                 shared.clone(),
                 stop.clone(),
@@ -330,7 +397,7 @@ impl Pull {
 
     async fn enqueue_due(
         &self,
-        due_tx: &mpsc::UnboundedSender<DueProfile>,
+        due_tx: &Producer,
         shared: &Shared,
         report: &mut SyncReport,
     ) -> Result<()> {
@@ -343,7 +410,7 @@ impl Pull {
         for d in due {
             if shared.queue(&d.login, d.last_modified) {
                 added += 1;
-                let _ = due_tx.send(d);
+                due_tx.push(d);
             }
         }
         self.reporter.update(false, |p| p.profiles_total += added);
@@ -358,7 +425,7 @@ impl Pull {
         reconcile: bool,
         page_size: u32,
         configs: &[String],
-        due_tx: &mpsc::UnboundedSender<DueProfile>,
+        due_tx: &Producer,
         shared: &Arc<Shared>,
         stop: &CancelToken,
         report: &mut SyncReport,
@@ -391,6 +458,12 @@ impl Pull {
             }
         };
         let window_from = DateTime::from_timestamp_millis(cursor.from_ms).unwrap_or_else(epoch);
+        // Pages read but not yet recorded: recorded together (see CRAWL_BATCH), with the
+        // cursor of the last one, so a crash re-reads them rather than skipping them.
+        let mut held: Vec<ProfileSummary> = Vec::new();
+        let mut held_pages = 0u32;
+        let mut held_since: Option<Instant> = None;
+        let mut times: HashMap<String, Option<Timestamp>> = HashMap::new();
         while report.passes < self.config.max_crawl_passes {
             report.passes += 1;
             loop {
@@ -435,37 +508,48 @@ impl Pull {
                     .iter()
                     .filter(|s| s.status == Some(ProfileStatus::Inactive))
                     .count() as u64;
-                let json = serde_json::to_string(&cursor).unwrap_or_default();
-                let times: std::collections::HashMap<String, Option<Timestamp>> = sp
-                    .summaries
-                    .iter()
-                    .filter_map(|s| Some((s.login_id.clone()?.to_lowercase(), s.last_modified)))
-                    .collect();
-                let store = self.store.clone();
-                let summaries = sp.summaries;
-                let record =
-                    blocking(move || store.record_page(&summaries, Utc::now(), &json)).await?;
-                let mut added = 0;
-                for login in record.stale {
-                    let last_modified = times.get(&login.to_lowercase()).copied().flatten();
-                    if shared.queue(&login, last_modified) {
-                        added += 1;
-                        let _ = due_tx.send(DueProfile {
-                            login,
-                            last_modified,
-                        });
+                for s in &sp.summaries {
+                    if let Some(login) = &s.login_id {
+                        // A login on two held pages: the newer time is the one to fetch for.
+                        let t = times.entry(login.to_lowercase()).or_insert(s.last_modified);
+                        *t = (*t).max(s.last_modified);
                     }
                 }
-                let pages_total = cursor.total_pages.unwrap_or(page);
-                log::debug!(
-                    "summary page {page}/{pages_total}: {} summaries, {added} to fetch",
-                    times.len()
-                );
-                self.reporter.update(false, |p| {
-                    p.pages_done += 1;
-                    p.pages_total = pages_total;
-                    p.profiles_total += added;
-                });
+                held.extend(sp.summaries);
+                held_pages += 1;
+                let since = *held_since.get_or_insert_with(Instant::now);
+                let end = last || cursor.page_done >= cursor.total_pages.unwrap_or(u32::MAX);
+                if end || held.len() >= CRAWL_BATCH || since.elapsed() >= CRAWL_HOLD {
+                    let json = serde_json::to_string(&cursor).unwrap_or_default();
+                    let store = self.store.clone();
+                    let summaries = std::mem::take(&mut held);
+                    let record =
+                        blocking(move || store.record_page(&summaries, Utc::now(), &json)).await?;
+                    let mut added = 0;
+                    for login in record.stale {
+                        let last_modified = times.get(&login.to_lowercase()).copied().flatten();
+                        if shared.queue(&login, last_modified) {
+                            added += 1;
+                            due_tx.push(DueProfile {
+                                login,
+                                last_modified,
+                            });
+                        }
+                    }
+                    let pages_total = cursor.total_pages.unwrap_or(page);
+                    log::debug!(
+                        "summary pages up to {page}/{pages_total}: {} summaries, {added} to fetch",
+                        times.len()
+                    );
+                    self.reporter.update(false, |p| {
+                        p.pages_done += held_pages;
+                        p.pages_total = pages_total;
+                        p.profiles_total += added;
+                    });
+                    times.clear();
+                    held_pages = 0;
+                    held_since = None;
+                }
                 if last || cursor.page_done >= cursor.total_pages.unwrap_or(u32::MAX) {
                     break;
                 }
@@ -520,19 +604,16 @@ async fn fetch_loop(
     margin: Duration,
     client: Arc<ConcurClient>,
     store: Arc<Store>,
-    due: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<DueProfile>>>,
+    due: Arc<DueQueue>,
     done: mpsc::Sender<Fetched>,
     shared: Arc<Shared>,
     stop: CancelToken,
 ) {
     loop {
-        let next = {
-            let mut rx = due.lock().await;
-            tokio::select! {
-                biased;
-                _ = stop.cancelled() => None,
-                d = rx.recv() => d,
-            }
+        let next = tokio::select! {
+            biased;
+            _ = stop.cancelled() => None,
+            d = due.pop() => d,
         };
         let Some(d) = next else { return };
         match client.profile_at(&d.login, &stop).await {

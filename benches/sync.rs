@@ -2,14 +2,17 @@
 //! again with `PC_BENCH_SANDBOX=N`):
 //!
 //! (a) full sync of 10,000 and 100,000 profiles: profiles/s and peak RSS of the syncing
-//!     process; (b) the same profile URLs fetched by `wrk` at the same concurrency, and the
-//!     ratio; (c) 100 ms injected latency on profile GETs at concurrency 16: wall time
+//!     process; (b) the same profile URLs fetched by our client alone, by our client with
+//!     each profile parsed, and by `wrk`, at the same concurrency, and the ratios; (c) 100 ms injected latency on profile GETs at concurrency 16: wall time
 //!     against the ideal N/16 × 100 ms; (d) an incremental sync of 100 changes on 100,000
 //!     cached profiles: requests and wall time.
 //!
 //! Run: `cargo bench --features sandbox --bench sync`. Knobs: `SIZES` (default
-//! `10000,100000`), `LATENCY_PROFILES` (default 2000). Needs `wrk` for (b). Prints
-//! figures; asserts nothing.
+//! `10000,100000`), `LATENCY_PROFILES` (default 2000), `CONCURRENCY` (default 8),
+//! `STORE_BATCH` (profiles per transaction, default the library's). Needs `wrk` for the
+//! last part of (b). Prints figures, among them the bytes written per profile (a figure
+//! that, unlike the rates, does not depend on what else the machine is doing); asserts
+//! nothing.
 
 use profile_cache::client::StaticToken;
 use profile_cache::sync::SyncOptions;
@@ -41,22 +44,35 @@ fn main() {
             let cache = open(&dir, &url, conc);
             let t = Instant::now();
             let cpu = cpu_seconds();
+            let written = bytes_written();
             let report = cache.sync(SyncOptions::default(), None).await.expect("full sync");
             let secs = t.elapsed().as_secs_f64();
             let cpu = cpu_seconds() - cpu;
+            let written = bytes_written() - written;
             let rate = report.profiles_fetched as f64 / secs;
             println!(
-                "(a) full sync of {n}: {secs:.1} s, {rate:.0} profiles/s, {} requests, peak RSS {} MB, CPU {:.0} µs/profile in this process",
+                "(a) full sync of {n}: {secs:.1} s, {rate:.0} profiles/s, {} requests, peak RSS {} MB, CPU {:.0} µs/profile in this process, {:.1} KB written to files per profile",
                 report.requests,
                 peak_rss_mb(),
-                cpu * 1e6 / report.profiles_fetched.max(1) as f64
+                cpu * 1e6 / report.profiles_fetched.max(1) as f64,
+                written as f64 / 1e3 / report.profiles_fetched.max(1) as f64
+            );
+            // (b) The same URLs without the sync around them: our HTTP client alone (8
+            // tasks, each GET's body read and dropped), then with each document parsed,
+            // then wrk.
+            let ours = client_rate(&url, n, 8, false).await;
+            let parsed = client_rate(&url, n, 8, true).await;
+            println!(
+                "(b) our client alone, 8 tasks: {ours:.0} GET/s; with each profile parsed: {parsed:.0}/s"
             );
             match wrk(&url, n, 8) {
                 Some(raw) => println!(
-                    "(b) wrk, same URLs, 8 connections: {raw:.0} GET/s; sync/raw = {:.2} (target >= 0.8)",
+                    "(b) wrk, same URLs, 8 connections: {raw:.0} GET/s; client/raw = {:.2}, client+parse/raw = {:.2}, sync/raw = {:.2} (target >= 0.8)",
+                    ours / raw,
+                    parsed / raw,
                     rate / raw
                 ),
-                None => println!("(b) skipped: wrk not found (apt-get install wrk)"),
+                None => println!("(b) wrk skipped: not found (apt-get install wrk)"),
             }
             if n >= 100_000 {
                 admin(&url, "POST", "/mutate", r#"{"count":100}"#).await;
@@ -100,9 +116,64 @@ fn main() {
     let _ = child.wait();
 }
 
+/// Profile GETs per second our `ConcurClient` reaches over the sandbox's logins with
+/// `tasks` concurrent tasks for 5 s (with `parse`, each document is also parsed).
+async fn client_rate(url: &str, n: u64, tasks: u64, parse: bool) -> f64 {
+    use profile_cache::HttpPolicy;
+    use profile_cache::cancel::CancelToken;
+    use profile_cache::client::ConcurClient;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let client = Arc::new(
+        ConcurClient::new(
+            url,
+            Arc::new(StaticToken::new(TOKEN)),
+            HttpPolicy::default(),
+        )
+        .expect("client"),
+    );
+    let done = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + std::time::Duration::from_secs(5);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..tasks)
+        .map(|k| {
+            let (client, done) = (client.clone(), done.clone());
+            tokio::spawn(async move {
+                let cancel = CancelToken::new();
+                let mut i = k;
+                while Instant::now() < until {
+                    let login = profile_cache::sandbox::generate::login_for(i % n);
+                    if parse {
+                        client.profile_at(&login, &cancel).await.expect("profile");
+                    } else {
+                        client
+                            .execute(None, &cancel, |http, base| {
+                                http.get(format!("{base}/api/travelprofile/v2.0/profile"))
+                                    .query(&[("userid_type", "login"), ("userid_value", &login)])
+                            })
+                            .await
+                            .expect("profile");
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                    i += tasks;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.expect("task");
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
 fn open(dir: &tempfile::TempDir, url: &str, concurrency: usize) -> ProfileCache {
     let mut config = CacheConfig::new(dir.path().join("bench.db"), url);
     config.concurrency = concurrency;
+    if let Some(b) = std::env::var("STORE_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.store_batch = b;
+    }
     ProfileCache::open(config, Arc::new(StaticToken::new(TOKEN))).expect("open")
 }
 
@@ -116,6 +187,19 @@ fn peak_rss_mb() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+/// Bytes this process has written to files so far (Linux `/proc/self/io` `wchar`: what
+/// it handed to write calls, the database file, its WAL and stderr).
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("wchar:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// CPU time (user + system) this process has used, in seconds (Linux).

@@ -741,6 +741,62 @@ async fn store_loop(
 mod tests {
     use super::*;
 
+    fn due(login: &str, secs: i64) -> DueProfile {
+        DueProfile {
+            login: login.into(),
+            last_modified: DateTime::from_timestamp(secs, 0),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_queue_hands_out_logins_in_order_once_each_and_ends_when_closed() {
+        let queue = Arc::new(DueQueue::default());
+        let producer = Producer(queue.clone());
+        // A fetcher already waiting is woken by the first push.
+        let early = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.pop().await }
+        });
+        tokio::task::yield_now().await;
+        producer.push(due("m@x", 1));
+        let first = tokio::time::timeout(Duration::from_secs(5), early)
+            .await
+            .expect("woken")
+            .unwrap();
+        assert_eq!(first.unwrap().login, "m@x");
+
+        producer.push(due("zed@x", 1));
+        producer.push(due("Bob@x", 1));
+        producer.push(due("alice@x", 1));
+        // Queued again before its fetch started: one fetch, for the newer summary.
+        producer.push(due("bob@x", 7));
+        let mut order = Vec::new();
+        for _ in 0..3 {
+            let d = queue.pop().await.unwrap();
+            order.push((d.login, d.last_modified.unwrap().timestamp()));
+        }
+        assert_eq!(
+            order,
+            [
+                ("alice@x".into(), 1),
+                ("bob@x".into(), 7),
+                ("zed@x".into(), 1)
+            ]
+        );
+        // Closing (the producer dropped) ends a waiting fetcher.
+        let waiting = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.pop().await }
+        });
+        tokio::task::yield_now().await;
+        drop(producer);
+        let last = tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("woken by close")
+            .unwrap();
+        assert!(last.is_none());
+    }
+
     #[test]
     fn a_document_covers_changes_up_to_the_server_time_minus_the_margin() {
         let t = |s| DateTime::from_timestamp(s, 0);

@@ -8,7 +8,7 @@
 use chrono::Utc;
 use profile_cache::model::Profile;
 use profile_cache::sandbox::generate;
-use profile_cache::store::{NewProfile, Store, encode_document};
+use profile_cache::store::{Document, NewProfile, Store, encode_document};
 use profile_cache::xml::parse_profile;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -99,8 +99,7 @@ fn main() {
                     status: p.status.as_ref(),
                     server_modified: Some(now),
                     fetched_at: now,
-                    xml: &docs[c * batch + j],
-                    encoded: None,
+                    document: Document::Xml(&docs[c * batch + j]),
                     profile: p,
                 })
                 .collect();
@@ -164,14 +163,13 @@ fn main() {
             let items: Vec<NewProfile<'_>> = pending
                 .iter()
                 .flat_map(|(_, b)| b)
-                .map(|(i, p, encoded)| NewProfile {
+                .map(|(_, p, encoded)| NewProfile {
                     login: p.login_id.as_deref().expect("login"),
                     sync_id: None,
                     status: p.status.as_ref(),
                     server_modified: Some(now),
                     fetched_at: now,
-                    xml: &docs[*i],
-                    encoded: Some(encoded),
+                    document: Document::Encoded(encoded),
                     profile: p,
                 })
                 .collect();

@@ -11,8 +11,8 @@ use crate::config::CacheConfig;
 use crate::model::LoyaltyMembership;
 use crate::model::Timestamp;
 use crate::store::{
-    CachedProfile, Counts, ItineraryEvent, OutboxCounts, OutboxEvent, QueuedUpdate, Resolution,
-    SearchHit, Store, StoredProfile, StoredSummary, SummaryFilter, UpdateFilter,
+    CachedProfile, Counts, Document, ItineraryEvent, OutboxCounts, OutboxEvent, QueuedUpdate,
+    Resolution, SearchHit, Store, StoredProfile, StoredSummary, SummaryFilter, UpdateFilter,
 };
 use crate::sync::blocking;
 use crate::sync::notify::{
@@ -287,8 +287,7 @@ impl ProfileCache {
                 status: None,
                 server_modified: known,
                 fetched_at: Utc::now(),
-                xml: &xml,
-                encoded: None,
+                document: Document::Xml(&xml),
                 profile: &profile,
             }])?;
             let stored = store.get_by_login(&login)?.ok_or(Error::NotFound)?;

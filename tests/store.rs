@@ -8,7 +8,8 @@ use profile_cache::model::{
     EmailAddress, General, Profile, ProfileStatus, ProfileSummary, Timestamp,
 };
 use profile_cache::store::{
-    MIGRATIONS, NewProfile, SCHEMA_VERSION, Store, StoreOptions, SummaryFilter, migrate_to,
+    Document, MIGRATIONS, NewProfile, SCHEMA_VERSION, Store, StoreOptions, SummaryFilter,
+    migrate_to,
 };
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -134,8 +135,7 @@ fn put(store: &Store, travelers: &[Traveler], server_modified: Option<i64>, fetc
             status: t.status.as_ref(),
             server_modified: server_modified.map(at),
             fetched_at: at(fetched_at),
-            xml,
-            encoded: None,
+            document: Document::Xml(xml),
             profile,
         })
         .collect();
@@ -505,8 +505,7 @@ fn a_batch_is_one_transaction() {
             status: None,
             server_modified: None,
             fetched_at: at(1),
-            xml: &x,
-            encoded: None,
+            document: Document::Xml(&x),
             profile: &p,
         },
         NewProfile {
@@ -515,8 +514,7 @@ fn a_batch_is_one_transaction() {
             status: None,
             server_modified: None,
             fetched_at: at(1),
-            xml: &x,
-            encoded: None,
+            document: Document::Xml(&x),
             profile: &p,
         },
     ];
@@ -1544,8 +1542,7 @@ fn search_speed_at_100k_profiles() {
                 status: t.status.as_ref(),
                 server_modified: Some(at(1)),
                 fetched_at: at(2),
-                xml,
-                encoded: None,
+                document: Document::Xml(xml),
                 profile,
             })
             .collect();

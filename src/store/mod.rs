@@ -38,7 +38,7 @@ pub use migrate::{MIGRATIONS, Migration, migrate_to};
 pub use notifications::ItineraryEvent;
 pub use outbox::{OutboxCounts, OutboxEvent, QueuedUpdate, Resolution, UpdateFilter, UpdateState};
 pub use overlay::{CachedProfile, PendingMembership, apply_overlay};
-pub use profiles::{NewProfile, StoredProfile};
+pub use profiles::{Document, NewProfile, StoredProfile};
 pub use search::SearchHit;
 pub use summaries::{Counts, StoredSummary, SummaryFilter, SummaryUpsert};
 pub use sync_state::{DueProfile, PageRecord};

@@ -878,7 +878,7 @@ fn has_pending(conn: &Connection, u: &QueuedUpdate) -> Result<bool> {
 mod tests {
     use super::*;
     use crate::model::{Air, LoyaltyVendorType, Total};
-    use crate::store::NewProfile;
+    use crate::store::{Document, NewProfile};
 
     fn update(account: &str) -> LoyaltyMembership {
         LoyaltyMembership {
@@ -918,8 +918,7 @@ mod tests {
                 status: None,
                 server_modified: chrono::DateTime::from_timestamp_millis(modified),
                 fetched_at: chrono::Utc::now(),
-                xml: &xml,
-                encoded: None,
+                document: Document::Xml(&xml),
                 profile: p,
             }])
             .unwrap();

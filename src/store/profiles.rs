@@ -28,14 +28,22 @@ pub struct NewProfile<'a> {
     pub server_modified: Option<Timestamp>,
     /// When the document was fetched.
     pub fetched_at: Timestamp,
-    /// The document exactly as received.
-    pub xml: &'a str,
-    /// `xml` already encoded with [`encode_document`](super::encode_document), so that
-    /// work happens where the document arrived rather than on the single writer thread;
-    /// `None`: encoded while storing. Must be the encoding of `xml`.
-    pub encoded: Option<&'a [u8]>,
+    /// The document exactly as received, or already encoded.
+    pub document: Document<'a>,
     /// The document parsed, used to fill the lookup and search columns.
     pub profile: &'a Profile,
+}
+
+/// A profile's XML document, as handed to [`Store::upsert_profiles`].
+#[derive(Debug, Clone, Copy)]
+pub enum Document<'a> {
+    /// The document exactly as received; the store encodes it while writing.
+    Xml(&'a str),
+    /// The document exactly as received, already encoded with
+    /// [`encode_document`](super::encode_document): so that work happens where the
+    /// document arrived rather than on the single writer thread, and the caller need not
+    /// keep the text. Must be what `encode_document` returned.
+    Encoded(&'a [u8]),
 }
 
 /// A profile as stored.
@@ -251,8 +259,10 @@ fn upsert_row(conn: &Connection, p: &NewProfile<'_>) -> Result<(i64, bool)> {
             p.profile.display_name(),
             p.server_modified.as_ref().map(to_ms),
             to_ms(&p.fetched_at),
-            p.encoded
-                .map_or_else(|| Cow::Owned(document::encode(p.xml)), Cow::Borrowed),
+            match p.document {
+                Document::Xml(xml) => Cow::Owned(document::encode(xml)),
+                Document::Encoded(blob) => Cow::Borrowed(blob),
+            },
         ],
         |r| r.get(0),
     )?;
@@ -297,8 +307,7 @@ mod tests {
             status: None,
             server_modified: None,
             fetched_at: chrono::Utc::now(),
-            xml: "<ProfileResponse/>",
-            encoded: None,
+            document: Document::Xml("<ProfileResponse/>"),
             profile: &profile,
         };
         let err = store.upsert_profiles(&[p]).unwrap_err();
@@ -318,8 +327,7 @@ mod tests {
             status: None,
             server_modified: None,
             fetched_at: chrono::Utc::now(),
-            xml,
-            encoded: Some(&encoded),
+            document: Document::Encoded(&encoded),
             profile: &profile,
         };
         store.upsert_profiles(&[p]).unwrap();

@@ -49,7 +49,7 @@ use crate::cancel::CancelToken;
 use crate::client::{ConcurClient, SummaryQuery};
 use crate::config::CacheConfig;
 use crate::model::{Profile, ProfileStatus, ProfileSummary, Timestamp};
-use crate::store::{DueProfile, NewProfile, Store};
+use crate::store::{Document, DueProfile, NewProfile, Store};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -112,8 +112,9 @@ fn checkpoint_key(configs: &[String]) -> String {
 struct Fetched {
     login: String,
     last_modified: Option<Timestamp>,
-    xml: String,
-    /// `xml` encoded for the store, here on a fetch worker rather than on the writer.
+    /// The document encoded for the store, here on a fetch worker rather than on the
+    /// writer; the text itself is dropped at once (it is the largest part of an item
+    /// waiting to be written).
     encoded: Vec<u8>,
     profile: Profile,
 }
@@ -622,7 +623,6 @@ async fn fetch_loop(
                     login: d.login,
                     last_modified: covered_until(date, d.last_modified, margin),
                     encoded: crate::store::encode_document(&xml),
-                    xml,
                     profile,
                 };
                 if done.send(item).await.is_err() {
@@ -703,8 +703,7 @@ async fn store_loop(
                         // was queued (it was fetched after that).
                         server_modified: f.last_modified,
                         fetched_at: now,
-                        xml: &f.xml,
-                        encoded: Some(&f.encoded),
+                        document: Document::Encoded(&f.encoded),
                         profile: &f.profile,
                     })
                     .collect();

@@ -29,8 +29,10 @@ pub struct CacheConfig {
     /// Crawl passes tried before a sync gives up on getting a consistent view (the
     /// checkpoint then stays where it was, so nothing is lost). Default 4.
     pub max_crawl_passes: u32,
-    /// Profiles stored per database transaction (larger batches write fewer, larger
-    /// search-index segments). Default 500.
+    /// Profiles stored per database transaction at most. Larger batches write fewer,
+    /// larger search-index segments and rewrite each page of the randomly keyed indexes
+    /// (UUID, sync id) once for more profiles; each batch in memory costs about 7 KB a
+    /// profile, and up to two are held. Default 2,000.
     pub store_batch: usize,
     /// Timeouts and retries of every HTTP request.
     pub http: HttpPolicy,
@@ -136,7 +138,7 @@ impl CacheConfig {
             overlap: Duration::from_secs(600),
             change_margin: Duration::from_secs(5),
             max_crawl_passes: 4,
-            store_batch: 500,
+            store_batch: 2000,
             http: HttpPolicy::default(),
             role: CallerRole::default(),
             outbox: OutboxPolicy::default(),

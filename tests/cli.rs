@@ -685,7 +685,7 @@ fn partial_success_is_1_and_each_failure_has_its_class() {
     let l = login(1);
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        let blob = lz4_flex::compress_prepend_size(b"<ProfileResponse><General>");
+        let blob = profile_cache::store::encode_document("<ProfileResponse><General>");
         let n = conn
             .execute(
                 "UPDATE profiles SET xml = ?1 WHERE login = ?2",

@@ -32,7 +32,7 @@ pub struct CacheConfig {
     /// Profiles stored per database transaction at most. Larger batches write fewer,
     /// larger search-index segments and rewrite each page of the randomly keyed indexes
     /// (UUID, sync id) once for more profiles; each batch in memory costs about 7 KB a
-    /// profile, and up to two are held. Default 2,000.
+    /// profile, and up to one and a half are held. Default 2,000.
     pub store_batch: usize,
     /// Timeouts and retries of every HTTP request.
     pub http: HttpPolicy,

@@ -293,9 +293,9 @@ impl Pull {
         let due = Arc::new(DueQueue::default());
         // Closes the queue however this function ends, so the fetchers finish.
         let due_tx = Producer(due.clone());
-        // Room for one more batch while one is written: the writer never waits for the
-        // fetchers, and at most two batches are held in memory.
-        let (done_tx, done_rx) = mpsc::channel::<Fetched>(self.config.store_batch.max(1));
+        // Room for half a batch while one is written: more than the fetchers bring in
+        // the time a batch takes to write, and at most one and a half batches in memory.
+        let (done_tx, done_rx) = mpsc::channel::<Fetched>((self.config.store_batch / 2).max(1));
         let link = {
             let (user, stop) = (self.cancel.clone(), stop.clone());
             tokio::spawn(async move {

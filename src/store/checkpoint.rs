@@ -152,7 +152,7 @@ impl Drop for Checkpointer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{PAGE_SIZE, Store};
+    use crate::store::Store;
     use std::time::{Duration, Instant};
 
     fn len(path: &Path, suffix: &str) -> u64 {
@@ -206,30 +206,5 @@ mod tests {
             store.get_meta("k0").unwrap().map(|v| v.len()),
             Some(1 << 20)
         );
-    }
-
-    #[test]
-    fn a_new_database_gets_large_pages_an_existing_one_keeps_its_own() {
-        let dir = tempfile::tempdir().unwrap();
-        let page_size = |path: &Path| -> i64 {
-            Connection::open(path)
-                .unwrap()
-                .query_row("PRAGMA page_size", [], |r| r.get(0))
-                .unwrap()
-        };
-        let new = dir.path().join("new.db");
-        drop(Store::open(&new).unwrap());
-        assert_eq!(page_size(&new), PAGE_SIZE);
-
-        let old = dir.path().join("old.db");
-        {
-            let mut conn = Connection::open(&old).unwrap();
-            conn.pragma_update(None, "page_size", 4096).unwrap();
-            crate::store::migrate_to(&mut conn, 1).unwrap();
-        }
-        let store = Store::open(&old).unwrap();
-        store.set_meta("k", "v").unwrap();
-        drop(store);
-        assert_eq!(page_size(&old), 4096);
     }
 }

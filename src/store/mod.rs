@@ -89,12 +89,6 @@ pub struct Store {
 /// The first 16 bytes of every SQLite database file.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
-/// The page size of a new database file. A stored profile row is about 2.8 KB (mostly
-/// its compressed document), so a 4 KiB page (SQLite's default) holds one and leaves a
-/// third of itself empty; 16 KiB pages hold five or six, which makes the file (and what
-/// each sync writes, twice with the WAL) about a fifth smaller.
-pub(crate) const PAGE_SIZE: i64 = 16 * 1024;
-
 /// How many prepared statements each connection keeps.
 const STATEMENT_CACHE: usize = 64;
 
@@ -127,8 +121,6 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut writer = Connection::open_with_flags(&path, flags).map_err(StoreError::from)?;
         configure(&writer, options)?;
-        // Only a new (empty) file takes it; an existing database keeps its page size.
-        writer.pragma_update(None, "page_size", PAGE_SIZE)?;
         migrate::check_compatible(&writer)?;
         let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {

@@ -45,7 +45,7 @@ static DECODER_DICTIONARY: LazyLock<DecoderDictionary<'static>> =
 thread_local! {
     // One context per thread, made on first use (a context is about 1 MB while in use
     // and setting one up costs more than compressing a profile).
-    static COMPRESSOR: RefCell<Option<Compressor<'static>>> = const { RefCell::new(None) };
+    static COMPRESSOR: RefCell<Option<(Compressor<'static>, Vec<u8>)>> = const { RefCell::new(None) };
     static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
 }
 
@@ -62,19 +62,28 @@ pub fn encode(xml: &str) -> Vec<u8> {
 /// for the header, in which case the caller stores the earlier format.
 fn compress(bytes: &[u8]) -> Option<Vec<u8>> {
     let len = u32::try_from(bytes.len()).ok()?;
-    let mut out = vec![0; 8 + zstd::zstd_safe::compress_bound(bytes.len())];
-    out[..4].copy_from_slice(&MAGIC_1);
-    out[4..8].copy_from_slice(&len.to_le_bytes());
-    let written = COMPRESSOR.with(|cell| {
+    COMPRESSOR.with(|cell| {
         let mut cell = cell.borrow_mut();
-        let compressor = match cell.as_mut() {
+        let (compressor, scratch) = match cell.as_mut() {
             Some(c) => c,
-            None => cell.insert(Compressor::with_prepared_dictionary(&ENCODER_DICTIONARY).ok()?),
+            None => cell.insert((
+                Compressor::with_prepared_dictionary(&ENCODER_DICTIONARY).ok()?,
+                Vec::new(),
+            )),
         };
-        compressor.compress_to_buffer(bytes, &mut out[8..]).ok()
-    })?;
-    out.truncate(8 + written);
-    Some(out)
+        // Compressed into a buffer sized for the worst case, then copied out at its size:
+        // the result is held (a sync queues thousands) and must not keep that capacity.
+        scratch.clear();
+        scratch.resize(zstd::zstd_safe::compress_bound(bytes.len()), 0);
+        let written = compressor
+            .compress_to_buffer(bytes, &mut scratch[..])
+            .ok()?;
+        let mut out = Vec::with_capacity(8 + written);
+        out.extend_from_slice(&MAGIC_1);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&scratch[..written]);
+        Some(out)
+    })
 }
 
 /// Decodes the `profiles.xml` column. A blob that does not decode is a corrupt database.
@@ -128,6 +137,12 @@ mod tests {
             blob.len()
         );
         assert_eq!(decode(&blob).unwrap(), xml);
+        assert!(
+            blob.capacity() < blob.len() + 64,
+            "{} held for {}",
+            blob.capacity(),
+            blob.len()
+        );
         // Empty and tiny documents too, from another thread (its own context).
         std::thread::spawn(|| {
             for xml in ["", "<a/>", "é"] {

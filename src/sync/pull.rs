@@ -19,7 +19,9 @@
 //!    So in a consistent pass every profile of `W` was read once, and a profile changed
 //!    after we read it did not move into an unread slot: it changed after the pass's last
 //!    page was served — after the pass started.
-//! 3. Every summary read is stored in the same transaction as the crawl cursor; a profile
+//! 3. Every summary read is stored in the same transaction as the crawl cursor that
+//!    follows it (pages that come fast are stored a few at a time; a crash before their
+//!    transaction re-reads them, since the stored cursor is still before them); a profile
 //!    whose summary is newer than its stored copy is marked stale, and stays stale until a
 //!    document at least that new is stored. Stale is durable: a crash or a cancel only
 //!    delays the fetch.

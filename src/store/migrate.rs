@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_outbox.sql",
         sql: include_str!("../../migrations/0003_outbox.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_document_format.sql",
+        sql: include_str!("../../migrations/0004_document_format.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands (`PRAGMA user_version`).

@@ -361,7 +361,13 @@ mod tests {
         });
         assert!(err.is_err());
         let n: i64 = store
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM meta", [], |r| r.get(0))?))
+            .read(|c| {
+                Ok(
+                    c.query_row("SELECT count(*) FROM meta WHERE key = 'k'", [], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
             .unwrap();
         assert_eq!(n, 0);
     }

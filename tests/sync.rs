@@ -673,3 +673,30 @@ async fn a_second_change_in_the_same_second_is_not_missed() {
     );
     assert_matches_server(&cache, &sb);
 }
+
+/// The built-in OAuth provider runs its requests on a runtime of its own: when the
+/// caller's runtime shuts down (Ctrl-C, a cache closed mid-sync) while a token is being
+/// fetched, the fetch still completes instead of failing (or panicking) inside the
+/// vanished runtime's I/O.
+#[test]
+fn a_token_request_outlives_the_runtime_that_asked_for_it() {
+    let server = tokio::runtime::Runtime::new().unwrap();
+    let sb = server.block_on(sandbox(10));
+    sb.admin()
+        .add_fault_spec("token:stall=1500ms@next=1")
+        .unwrap();
+    let provider = oauth(&sb);
+
+    let caller = tokio::runtime::Runtime::new().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    caller.spawn_blocking(move || {
+        let token = provider.access_token(None, false);
+        let _ = tx.send(token.map(|t| !t.is_empty()).map_err(|e| e.to_string()));
+    });
+    // The request is on its way (stalled by the server); the caller's runtime goes.
+    std::thread::sleep(Duration::from_millis(300));
+    caller.shutdown_background();
+    let got = rx.recv_timeout(Duration::from_secs(20));
+    assert_eq!(got, Ok(Ok(true)));
+    drop(sb);
+}

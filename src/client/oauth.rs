@@ -5,7 +5,7 @@
 use super::auth::{TokenError, TokenProvider};
 use serde::Deserialize;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How the provider obtains tokens.
@@ -35,6 +35,21 @@ pub struct OAuthProvider {
     client_secret: String,
     on_refresh_token: Option<RefreshTokenSink>,
     state: Mutex<State>,
+    /// The provider's own runtime, made at the first request. Current-thread: it has no
+    /// thread of its own, the caller of `access_token` drives it. Token requests then
+    /// never depend on the caller's runtime, which may be shutting down (Ctrl-C, a cache
+    /// closed mid-sync) while a token is fetched: a request on a runtime that is going
+    /// away panics inside its I/O.
+    runtime: OnceLock<tokio::runtime::Runtime>,
+}
+
+impl Drop for OAuthProvider {
+    fn drop(&mut self) {
+        // Dropped anywhere, an async task included: do not wait for anything.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 struct State {
@@ -95,6 +110,7 @@ impl OAuthProvider {
                 access: None,
                 geolocation: None,
             }),
+            runtime: OnceLock::new(),
         })
     }
 
@@ -179,6 +195,24 @@ fn lifetime(v: Option<&serde_json::Value>) -> Duration {
     Duration::from_secs(secs.unwrap_or(3600))
 }
 
+impl OAuthProvider {
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, TokenError> {
+        if self.runtime.get().is_none() {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|_| TokenError::new("cannot start the token requests' runtime"))?;
+            // Another thread may have been first: then this one goes, without waiting.
+            if let Err(rt) = self.runtime.set(rt) {
+                rt.shutdown_background();
+            }
+        }
+        self.runtime
+            .get()
+            .ok_or_else(|| TokenError::new("cannot start the token requests' runtime"))
+    }
+}
+
 impl TokenProvider for OAuthProvider {
     fn geolocation(&self) -> Option<String> {
         self.lock().geolocation.clone()
@@ -194,9 +228,7 @@ impl TokenProvider for OAuthProvider {
             }
             state.grant.clone()
         };
-        let handle = tokio::runtime::Handle::try_current()
-            .map_err(|_| TokenError::new("no async runtime to refresh the token on"))?;
-        let reply = handle.block_on(self.request(&grant))?;
+        let reply = self.runtime()?.block_on(self.request(&grant))?;
         let mut state = self.lock();
         state.access = Some((
             reply.access_token.clone(),

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_document_format.sql",
         sql: include_str!("../../migrations/0004_document_format.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_crawl_pass.sql",
+        sql: include_str!("../../migrations/0005_crawl_pass.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands (`PRAGMA user_version`).

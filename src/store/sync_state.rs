@@ -27,6 +27,25 @@ pub struct DueProfile {
     pub last_modified: Option<Timestamp>,
 }
 
+/// The number of the crawl pass in progress (meta `sync.crawl_pass`, 0 before the first):
+/// the summaries it has seen carry it in `crawl_pass`.
+fn crawl_pass(conn: &rusqlite::Connection) -> Result<i64> {
+    Ok(conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync.crawl_pass'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Starts the next crawl pass: what earlier passes saw no longer counts.
+fn next_crawl_pass(conn: &rusqlite::Connection) -> Result<()> {
+    let next = crawl_pass(conn)? + 1;
+    super::meta::set(conn, "sync.crawl_pass", &next.to_string())
+}
+
 /// The longest a failed profile waits before its next attempt.
 const MAX_FAILURE_BACKOFF_MS: i64 = 24 * 3600 * 1000;
 
@@ -42,7 +61,11 @@ impl Store {
     ) -> Result<PageRecord> {
         self.write(|tx| {
             let upsert = summaries::upsert(tx, page, seen_at)?;
-            let mut seen = tx.prepare_cached("INSERT OR IGNORE INTO crawl_seen (login) VALUES (?1)")?;
+            let pass = crawl_pass(tx)?;
+            // The row was just written: marking it rewrites no other page.
+            let mut seen = tx.prepare_cached(
+                "UPDATE summaries SET crawl_pass = ?2 WHERE login = ?1 AND crawl_pass IS NOT ?2",
+            )?;
             let mut stale_q = tx.prepare_cached("SELECT stale FROM summaries WHERE login = ?1")?;
             let mut inactive = tx.prepare_cached(
                 "UPDATE profiles SET status = 'Inactive' WHERE login = ?1 AND status IS NOT 'Inactive'",
@@ -53,7 +76,7 @@ impl Store {
                 let Some(login) = s.login_id.as_deref().filter(|l| !l.trim().is_empty()) else {
                     continue;
                 };
-                record.newly_seen += seen.execute([login])?;
+                record.newly_seen += seen.execute(params![login, pass])?;
                 let stale: Option<bool> = stale_q.query_row([login], |r| r.get(0)).optional()?;
                 if stale == Some(true) && stale_seen.insert(login.to_ascii_lowercase()) {
                     record.stale.push(login.to_owned());
@@ -70,16 +93,19 @@ impl Store {
     /// How many distinct logins the crawl in progress has seen.
     pub fn crawl_seen_count(&self) -> Result<u64> {
         self.read(|c| {
-            Ok(c.query_row("SELECT count(*) FROM crawl_seen", [], |r| {
-                r.get::<_, i64>(0)
-            })? as u64)
+            let pass = crawl_pass(c)?;
+            Ok(c.query_row(
+                "SELECT count(*) FROM summaries WHERE crawl_pass = ?1",
+                [pass],
+                |r| r.get::<_, i64>(0),
+            )? as u64)
         })
     }
 
     /// Forgets the crawl in progress (its cursor and seen logins), e.g. to start a pass over.
     pub fn reset_crawl(&self) -> Result<()> {
         self.write(|tx| {
-            tx.execute("DELETE FROM crawl_seen", [])?;
+            next_crawl_pass(tx)?;
             tx.execute("DELETE FROM meta WHERE key = 'sync.crawl'", [])?;
             Ok(())
         })
@@ -93,12 +119,14 @@ impl Store {
         self.write(|tx| {
             let mut removed = 0;
             if remove_unseen {
+                let pass = crawl_pass(tx)?;
                 let gone: Vec<(i64, String)> = {
                     let mut q = tx.prepare(
                         "SELECT p.id, p.login FROM profiles p
-                         WHERE NOT EXISTS (SELECT 1 FROM crawl_seen s WHERE s.login = p.login)",
+                         WHERE NOT EXISTS (SELECT 1 FROM summaries s
+                                           WHERE s.login = p.login AND s.crawl_pass = ?1)",
                     )?;
-                    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    q.query_map([pass], |r| Ok((r.get(0)?, r.get(1)?)))?
                         .collect::<Result<_, _>>()?
                 };
                 for (id, _) in &gone {
@@ -106,14 +134,10 @@ impl Store {
                     tx.execute("DELETE FROM profiles WHERE id = ?1", [id])?;
                 }
                 removed = gone.len() as u64;
-                tx.execute(
-                    "DELETE FROM summaries WHERE NOT EXISTS
-                         (SELECT 1 FROM crawl_seen s WHERE s.login = summaries.login)",
-                    [],
-                )?;
+                tx.execute("DELETE FROM summaries WHERE crawl_pass IS NOT ?1", [pass])?;
             }
             super::meta::set(tx, key, checkpoint)?;
-            tx.execute("DELETE FROM crawl_seen", [])?;
+            next_crawl_pass(tx)?;
             tx.execute("DELETE FROM meta WHERE key = 'sync.crawl'", [])?;
             Ok(removed)
         })

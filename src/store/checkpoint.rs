@@ -87,6 +87,11 @@ impl Checkpointer {
                 .spawn(move || run(&conn, &shared))
                 .map_err(|e| StoreError::Open(format!("cannot start a thread: {}", e.kind())))?
         };
+        // Made now, so that a failure below stops the thread again (on drop).
+        let checkpointer = Checkpointer {
+            shared: shared.clone(),
+            thread: Some(thread),
+        };
         // When the WAL starts over after a checkpoint, its file shrinks back to this size
         // (without a limit it keeps its largest size forever).
         writer.pragma_update(None, "journal_size_limit", SIGNAL_BYTES)?;
@@ -94,7 +99,7 @@ impl Checkpointer {
         let page: i64 = writer.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         let frames = |bytes: i64| c_int::try_from(bytes / page.max(512)).unwrap_or(c_int::MAX);
         let (signal_frames, writer_frames) = (frames(SIGNAL_BYTES), frames(WRITER_BYTES));
-        let hook_shared = shared.clone();
+        let hook_shared = shared;
         writer.wal_hook(Some(move |wal: &mut Wal, frames: c_int| {
             if frames >= writer_frames {
                 // As SQLite's automatic checkpoint does: a failure here (busy) is not the
@@ -107,10 +112,7 @@ impl Checkpointer {
             }
             Ok(())
         }))?;
-        Ok(Checkpointer {
-            shared,
-            thread: Some(thread),
-        })
+        Ok(checkpointer)
     }
 }
 

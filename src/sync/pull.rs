@@ -90,10 +90,10 @@ pub(crate) struct Pull {
 }
 
 /// Summaries recorded per transaction at most during a crawl. Each summary lands at a
-/// random place of the login-keyed tables (the summaries, the crawl's seen set), so a
-/// transaction rewrites about one page per summary when it holds one feed page, and far
-/// fewer per summary when it holds several: on loopback, ten pages per transaction write
-/// a third of the bytes one page per transaction did.
+/// random place of the login-keyed summaries table, so a transaction rewrites about one
+/// page per summary when it holds one feed page, and far fewer per summary when it holds
+/// several: on loopback, ten pages per transaction (with the then separate seen table)
+/// wrote a third of the bytes one page per transaction did.
 const CRAWL_BATCH: usize = 2000;
 /// How long read pages may wait to be recorded: from a slow server (the usual case) each
 /// page is recorded as it comes, so its profiles start fetching at once.

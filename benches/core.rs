@@ -3,9 +3,13 @@
 //!
 //! Run: `cargo bench --features sandbox --bench core` (N defaults to 100,000;
 //! `PROFILES=20000 cargo bench …` for a quicker run; `STORE_ONLY=BATCH` measures only the
-//! store, with pre-parsed profiles in batches of BATCH). Prints figures; asserts nothing.
+//! store, with pre-parsed profiles in batches of BATCH; `PARSERS=N` parser threads, default
+//! 2). Prints figures; asserts nothing.
+
+mod common;
 
 use chrono::Utc;
+use common::{bytes_written, thread_cpu};
 use profile_cache::model::Profile;
 use profile_cache::sandbox::generate;
 use profile_cache::store::{Document, NewProfile, Store, encode_document};
@@ -19,26 +23,6 @@ const BATCH: usize = 2000;
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
-}
-
-/// CPU time the calling thread has used so far (Linux `/proc/thread-self/schedstat`).
-fn thread_cpu() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .map_or(Duration::ZERO, Duration::from_nanos)
-}
-
-/// Bytes this process has handed to write calls so far (Linux `/proc/self/io` `wchar`).
-fn bytes_written() -> u64 {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("wchar:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn us(d: Duration) -> f64 {

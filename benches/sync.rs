@@ -14,6 +14,9 @@
 //! that, unlike the rates, does not depend on what else the machine is doing); asserts
 //! nothing.
 
+mod common;
+
+use common::{bytes_written, cpu_seconds, peak_rss_mb};
 use profile_cache::client::StaticToken;
 use profile_cache::sync::SyncOptions;
 use profile_cache::{CacheConfig, ProfileCache};
@@ -175,41 +178,6 @@ fn open(dir: &tempfile::TempDir, url: &str, concurrency: usize) -> ProfileCache 
         config.store_batch = b;
     }
     ProfileCache::open(config, Arc::new(StaticToken::new(TOKEN))).expect("open")
-}
-
-/// Peak resident memory of this process (Linux `VmHWM`), in MB.
-fn peak_rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
-}
-
-/// Bytes this process has written to files so far (Linux `/proc/self/io` `wchar`: what
-/// it handed to write calls, the database file, its WAL and stderr).
-fn bytes_written() -> u64 {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("wchar:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// CPU time (user + system) this process has used, in seconds (Linux).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name's closing parenthesis; utime and stime are 14 and 15.
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn spawn_sandbox(n: u64) -> (Child, String) {

@@ -105,7 +105,6 @@ impl Checkpointer {
         // checkpoint (and its fsync) beside each small durable commit (the outbox bench's
         // median rose from 0.34 to 0.5 ms). So wake the thread again only after the WAL
         // has grown by another signal size.
-        let step = signal_frames.max(1);
         let mut signalled_at: c_int = 0;
         writer.wal_hook(Some(move |wal: &mut Wal, frames: c_int| {
             if frames < signalled_at {
@@ -118,7 +117,7 @@ impl Checkpointer {
                 if let Err(e) = wal.checkpoint_v2(CheckpointMode::PASSIVE) {
                     log::debug!("checkpoint on the writer failed: {e}");
                 }
-            } else if frames >= signal_frames && frames >= signalled_at.saturating_add(step) {
+            } else if frames >= signalled_at.saturating_add(signal_frames) {
                 signalled_at = frames;
                 hook_shared.request();
             }

@@ -51,8 +51,8 @@ const MAX_FAILURE_BACKOFF_MS: i64 = 24 * 3600 * 1000;
 
 impl Store {
     /// Stores one crawled page (or several, concatenated) in one transaction: its
-    /// summaries, the logins seen in this pass, the crawl cursor (`cursor`, stored in meta `sync.crawl`), and the inactive
-    /// flag of travelers the feed reports inactive.
+    /// summaries, the logins seen in this pass, the crawl cursor (`cursor`, stored in meta
+    /// `sync.crawl`), and the inactive flag of travelers the feed reports inactive.
     pub fn record_page(
         &self,
         page: &[ProfileSummary],

@@ -555,7 +555,7 @@ impl Pull {
                     held_pages = 0;
                     held_since = None;
                 }
-                if last || cursor.page_done >= cursor.total_pages.unwrap_or(u32::MAX) {
+                if end {
                     break;
                 }
             }
